@@ -1,0 +1,1 @@
+namespace Broker.Api; internal static class Placeholder;

@@ -1,0 +1,1 @@
+namespace Broker.Grains.Runtime; internal static class Placeholder;

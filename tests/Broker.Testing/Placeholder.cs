@@ -1,0 +1,1 @@
+namespace Broker.Testing; public static class Placeholder;
