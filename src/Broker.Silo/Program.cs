@@ -1,4 +1,24 @@
+using Broker.Silo.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+SiloSettings settings;
+try
+{
+    settings = SiloSettings.Load(builder.Configuration);
+}
+catch (ConfigurationException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+
+builder.AddBrokerSilo(settings);
 var app = builder.Build();
-app.Run();
+if (args is ["migrate", ..])
+    return await app.MigrateAsync(settings);
+
+app.MapOpsEndpoints();
+await app.RunAsync();
+return 0;
+
 public partial class Program;

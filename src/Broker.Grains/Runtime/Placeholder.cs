@@ -1,1 +1,0 @@
-namespace Broker.Grains.Runtime; internal static class Placeholder;
