@@ -41,6 +41,6 @@ public sealed class Catalog(IServiceProvider services, GrainRegistry registry, T
     private GrainActivation Activate(GrainId id)
     {
         var type = registry.ByName(id.Type) ?? throw new InvalidOperationException($"No grain type '{id.Type}' is registered.");
-        return new GrainActivation(id, type.Class, services, time);
+        return new GrainActivation(id, type, services, time);
     }
 }

@@ -1,10 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Broker.Grains.Runtime;
 
 /// <summary>One live instance of a grain in this silo. Its turn lock is what keeps calls to the same
 /// key from interleaving (DESIGN.md §2, semantics 1).</summary>
-internal sealed class GrainActivation(GrainId id, Type grainClass, IServiceProvider services, TimeProvider time)
+internal sealed class GrainActivation(GrainId id, GrainType type, IServiceProvider services, TimeProvider time)
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
     private GrainContext? _context;
@@ -31,7 +29,7 @@ internal sealed class GrainActivation(GrainId id, Type grainClass, IServiceProvi
             if (_instance is null)
             {
                 _context = new GrainContext(Id, services);
-                _instance = ActivatorUtilities.CreateInstance(services, grainClass, _context);
+                _instance = type.Create(services, _context);
             }
             if (_context!.State is { } state)
                 await state.ReadStateAsync(CancellationToken.None);

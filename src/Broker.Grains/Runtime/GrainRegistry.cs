@@ -1,9 +1,10 @@
-using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Broker.Grains.Runtime;
 
-/// <summary>A grain type as registered: its persisted name, the interface callers use and the class behind it.</summary>
-public sealed record GrainType(string Name, Type Interface, Type Class);
+/// <summary>A grain type as registered: its persisted name, the interface callers use, the class behind
+/// it and how to construct that class (services from DI, plus the <see cref="GrainContext"/> if it asks).</summary>
+public sealed record GrainType(string Name, Type Interface, Type Class, Func<IServiceProvider, GrainContext, object> Create);
 
 /// <summary>The grain types this silo hosts, looked up by interface (calls) and by name (reminders).</summary>
 public sealed class GrainRegistry
@@ -21,7 +22,11 @@ public sealed class GrainRegistry
             .FirstOrDefault(m => !IsTask(m.ReturnType));
         if (bad is not null)
             throw new ArgumentException($"{typeof(TInterface).Name}.{bad.Name} must return Task or Task<T>.");
-        var type = new GrainType(name, typeof(TInterface), typeof(TGrain));
+        var takesContext = typeof(TGrain).GetConstructors()
+            .Any(c => c.GetParameters().Any(p => p.ParameterType == typeof(GrainContext)));
+        var factory = ActivatorUtilities.CreateFactory(typeof(TGrain), takesContext ? [typeof(GrainContext)] : []);
+        var type = new GrainType(name, typeof(TInterface), typeof(TGrain),
+            (services, context) => factory(services, takesContext ? [context] : null));
         if (!_byName.TryAdd(name, type) || !_byInterface.TryAdd(typeof(TInterface), type))
             throw new ArgumentException($"Grain type '{name}' or interface {typeof(TInterface).Name} is registered twice.");
     }

@@ -1,0 +1,64 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Broker.Api.DevIdp;
+
+/// <summary>The dev IdP's sign-in form. Every value that came from the request is HTML-encoded.</summary>
+internal static class DevIdpLoginPage
+{
+    /// <summary>Authorize-request parameters carried through the form as hidden fields.</summary>
+    public static readonly string[] CarriedParameters =
+        ["response_type", "client_id", "redirect_uri", "state", "scope", "nonce", "code_challenge", "code_challenge_method"];
+
+    public static IResult Render(IReadOnlyDictionary<string, string?> request, string? username, string? error, int statusCode = 200)
+    {
+        var html = new StringBuilder();
+        html.Append("""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Development IdP</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem}
+            input[type=text]{width:100%;padding:.5rem;font-size:1rem}button{padding:.5rem 1rem;margin:.75rem .5rem 0 0}
+            .error{color:#b00020}.note{color:#555;font-size:.9rem}</style></head><body>
+            <h1>Development IdP</h1>
+            <p class="note">For demos and tests only. Any username is accepted; no password is asked.</p>
+            """);
+        html.Append("<p class=\"note\">Signing in to <code>").Append(Encode(request.GetValueOrDefault("client_id"))).Append("</code></p>");
+        if (error is not null)
+        {
+            html.Append("<p class=\"error\" role=\"alert\">").Append(Encode(error)).Append("</p>");
+        }
+
+        html.Append("<form method=\"post\" action=\"authorize\">");
+        foreach (var name in CarriedParameters)
+        {
+            if (request.GetValueOrDefault(name) is { } value)
+            {
+                html.Append("<input type=\"hidden\" name=\"").Append(name).Append("\" value=\"").Append(Encode(value)).Append("\">");
+            }
+        }
+
+        html.Append("<label for=\"username\">Username</label>")
+            .Append("<input type=\"text\" id=\"username\" name=\"username\" autofocus required pattern=\"[a-z0-9][a-z0-9._\\-]{0,63}\" value=\"")
+            .Append(Encode(username)).Append("\">")
+            .Append("<button type=\"submit\" name=\"action\" value=\"approve\">Sign in</button>")
+            .Append("<button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>")
+            .Append("</form></body></html>");
+        return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
+    }
+
+    /// <summary>A page for requests that cannot be sent back to the client (no valid redirect_uri, RFC 6749 §4.1.2.1).</summary>
+    public static IResult Error(string message) =>
+        Results.Content(
+            $"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Development IdP</title></head><body><h1>Development IdP</h1><p>{Encode(message)}</p></body></html>",
+            "text/html; charset=utf-8", Encoding.UTF8, StatusCodes.Status400BadRequest);
+
+    /// <summary>A tiny SVG with the user's initial, so the demo has a picture URL that works offline.</summary>
+    public static IResult Avatar(string username) =>
+        Results.Content(
+            $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\"><rect width=\"64\" height=\"64\" fill=\"#3b6ea5\"/><text x=\"32\" y=\"42\" font-size=\"32\" text-anchor=\"middle\" fill=\"#fff\" font-family=\"sans-serif\">{Encode(username[..1].ToUpperInvariant())}</text></svg>",
+            "image/svg+xml");
+
+    private static string Encode(string? value) => WebUtility.HtmlEncode(value ?? "");
+}

@@ -1,0 +1,100 @@
+namespace Broker.Grains.Connectors;
+
+/// <summary>
+/// A tenant's client configuration at one upstream provider, as the connections REST API
+/// (DESIGN.md §3) describes it. The secret is plaintext here: encrypting it at rest is the
+/// tenant grain's job, connectors only ever see the decrypted value.
+/// </summary>
+public sealed record ConnectionConfig
+{
+    /// <summary>The connection id inside its tenant (<c>^[a-z0-9][a-z0-9-]{1,62}$</c>).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>One of <see cref="ConnectionTypes"/>; selects the connector.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>The client id registered at the provider.</summary>
+    public string? ClientId { get; init; }
+
+    /// <summary>The client secret registered at the provider (plaintext; never logged).</summary>
+    public string? ClientSecret { get; init; }
+
+    /// <summary>Scopes to request; empty means the connector's default.</summary>
+    public IReadOnlyList<string> Scopes { get; init; } = [];
+
+    /// <summary>The OIDC issuer identifier; discovery is read from <c>{Issuer}/.well-known/openid-configuration</c>.</summary>
+    public string? Issuer { get; init; }
+
+    /// <summary>Root of a provider's private deployment; provider types derive their endpoints from it.</summary>
+    public string? BaseUrl { get; init; }
+
+    /// <summary>Explicit endpoints; each one set overrides the discovered or default one.</summary>
+    public ConnectionEndpoints Endpoints { get; init; } = new();
+
+    /// <summary>How the client authenticates at the token endpoint; see <see cref="TokenEndpointAuthMethods"/>.</summary>
+    public string TokenEndpointAuthMethod { get; init; } = TokenEndpointAuthMethods.ClientSecretBasic;
+
+    /// <summary>Send a PKCE S256 challenge (RFC 7636). On by default (DESIGN.md §5).</summary>
+    public bool UsePkce { get; init; } = true;
+
+    /// <summary>Extra query parameters for the authorize request (e.g. <c>prompt</c>, <c>hd</c>).</summary>
+    public IReadOnlyDictionary<string, string> ExtraAuthorizeParams { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Settings only one provider type has (Authing's <c>protocol</c>, QQ's <c>unionId</c>) and the
+    /// <c>oauth2</c> profile mapping (<see cref="ProfileClaimMapping.FromOptions"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Root of the provider's API for the upstream proxy; nothing outside it may be called.</summary>
+    public string? ApiBaseUrl { get; init; }
+
+    /// <summary>Reads an option, or null when it is absent or blank.</summary>
+    public string? Option(string name) =>
+        Options.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;
+}
+
+/// <summary>Explicit upstream endpoints of a connection. Null means "discover or default".</summary>
+public sealed record ConnectionEndpoints
+{
+    /// <summary>Authorization endpoint (RFC 6749 §3.1).</summary>
+    public string? Authorize { get; init; }
+    /// <summary>Token endpoint (RFC 6749 §3.2).</summary>
+    public string? Token { get; init; }
+    /// <summary>UserInfo endpoint (OIDC Core §5.3) or the provider's profile API.</summary>
+    public string? Userinfo { get; init; }
+    /// <summary>Revocation endpoint (RFC 7009).</summary>
+    public string? Revocation { get; init; }
+    /// <summary>Introspection endpoint (RFC 7662).</summary>
+    public string? Introspection { get; init; }
+    /// <summary>Logout / end-session endpoint (OIDC RP-Initiated Logout §2).</summary>
+    public string? Logout { get; init; }
+    /// <summary>JWK Set document (RFC 7517 §5).</summary>
+    public string? Jwks { get; init; }
+}
+
+/// <summary>The connection types of DESIGN.md §3.</summary>
+public static class ConnectionTypes
+{
+    /// <summary>Any OpenID Connect provider with discovery.</summary>
+    public const string Oidc = "oidc";
+    /// <summary>Any OAuth 2.0 provider with explicit endpoints and a profile URL.</summary>
+    public const string OAuth2 = "oauth2";
+    /// <summary>The broker's built-in development IdP.</summary>
+    public const string Dev = "dev";
+}
+
+/// <summary>Client authentication methods at the token endpoint (RFC 6749 §2.3, RFC 7591 §2).</summary>
+public static class TokenEndpointAuthMethods
+{
+    /// <summary>Id and secret in the form body (RFC 6749 §2.3.1, allowed but NOT RECOMMENDED).</summary>
+    public const string ClientSecretPost = "client_secret_post";
+    /// <summary>HTTP Basic with the form-urlencoded id and secret (RFC 6749 §2.3.1).</summary>
+    public const string ClientSecretBasic = "client_secret_basic";
+    /// <summary>A public client: only <c>client_id</c> in the body (RFC 6749 §3.2.1).</summary>
+    public const string None = "none";
+
+    /// <summary>Every method a connection may name.</summary>
+    public static readonly IReadOnlySet<string> All =
+        new HashSet<string>(StringComparer.Ordinal) { ClientSecretPost, ClientSecretBasic, None };
+}

@@ -1,1 +1,0 @@
-namespace Broker.Testing; public static class Placeholder;
