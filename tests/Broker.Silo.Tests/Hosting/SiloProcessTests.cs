@@ -1,0 +1,60 @@
+using System.Net;
+using System.Text.Json;
+using Broker.Testing.Processes;
+
+namespace Broker.Silo.Tests.Hosting;
+
+/// <summary>The silo as an operator runs it: a real process on the Memory store.</summary>
+public sealed class SiloProcessTests
+{
+    [Fact]
+    public async Task Starts_on_memory_by_default_answers_health_logs_json_and_stops_on_sigterm()
+    {
+        await using var silo = await SiloProcess.StartAsync(new Dictionary<string, string?>());
+        using var http = silo.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode);
+
+        silo.SendSigterm();
+        await silo.WaitForExitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(0, silo.ExitCode);
+        var lines = silo.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, line => JsonDocument.Parse(line).Dispose());
+        Assert.Contains(lines, l => l.Contains("Application is shutting down", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Broker__Storage", "Cassandra", "Broker:Storage")]
+    [InlineData("Broker__Reminders__LeaseSeconds", "abc", "Broker:Reminders:LeaseSeconds")]
+    [InlineData("Broker__Reminders__BatchSize", "2.5", "Broker:Reminders:BatchSize")]
+    [InlineData("Broker__Activations__IdleTimeoutSeconds", "-1", "Broker:Activations:IdleTimeoutSeconds")]
+    public async Task A_bad_value_stops_start_up_with_one_line_naming_the_key(string variable, string value, string key)
+    {
+        var (exitCode, _, stderr) = await SiloProcess.RunAsync(new Dictionary<string, string?> { [variable] = value });
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"Configuration error: {key} ", line);
+        Assert.Contains(value, line);
+    }
+
+    [Theory]
+    [InlineData(null, "is required when Broker:Storage is Postgres")]
+    [InlineData("Host=db;Nonsense=1;Password=hunter2", "is not a valid PostgreSQL connection string")]
+    public async Task Postgres_needs_a_valid_connection_string(string? connectionString, string problem)
+    {
+        var (exitCode, _, stderr) = await SiloProcess.RunAsync(new Dictionary<string, string?>
+        {
+            ["Broker__Storage"] = "Postgres",
+            ["ConnectionStrings__Broker"] = connectionString,
+        });
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("ConnectionStrings:Broker", line);
+        Assert.Contains(problem, line);
+        Assert.DoesNotContain("hunter2", line);
+    }
+}
