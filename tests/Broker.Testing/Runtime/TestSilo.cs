@@ -14,7 +14,7 @@ public sealed class TestSilo : IAsyncDisposable
     private readonly ServiceProvider _services;
 
     public TestSilo(IGrainStateStore states, IReminderTable reminders, TimeProvider time,
-        Action<IServiceCollection>? configure = null, ReminderOptions? reminderOptions = null)
+        Action<IServiceCollection>? configure = null, ReminderOptions? reminderOptions = null, Action<GrainRegistry>? grains = null)
     {
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
@@ -24,7 +24,7 @@ public sealed class TestSilo : IAsyncDisposable
         services.AddSingleton(reminderOptions ?? new ReminderOptions());
         services.AddSingleton(SiloIdentity.CreateUnique());
         configure?.Invoke(services);
-        services.AddGrainRuntime(TestGrains.Register);
+        services.AddGrainRuntime(grains ?? TestGrains.Register);
         _services = services.BuildServiceProvider();
     }
 

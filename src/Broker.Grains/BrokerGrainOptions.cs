@@ -1,0 +1,22 @@
+namespace Broker.Grains;
+
+/// <summary>Settings the grains need from the silo's configuration.</summary>
+public sealed record BrokerGrainOptions
+{
+    /// <summary>Where browsers reach the broker; callback URLs are <c>{PublicBaseUrl}/t/{tenant}/callback</c>.</summary>
+    public required Uri PublicBaseUrl { get; init; }
+
+    /// <summary>How long a pending login waits for its callback.</summary>
+    public TimeSpan LoginLifetime { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a hand-off code can be redeemed.</summary>
+    public TimeSpan HandoffLifetime { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long an ended session stays readable.</summary>
+    public TimeSpan EndedSessionRetention { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a refresh holds its lease before another silo may try (claim, then act).</summary>
+    public TimeSpan RefreshLease { get; init; } = TimeSpan.FromSeconds(30);
+
+    public string CallbackUrl(string tenantId) => new Uri(PublicBaseUrl, $"t/{tenantId}/callback").ToString();
+}

@@ -1,0 +1,41 @@
+using Broker.Grains.Connectors;
+
+namespace Broker.Grains.Logins;
+
+/// <summary>
+/// One login between the redirect to the provider and its callback. Keyed by the <c>state</c> sent
+/// upstream (256 random bits), so the callback finds it and nothing else can. Completed at most once
+/// across the whole cluster: the grain marks itself consumed (a conditional write) before it
+/// exchanges the code; an expiry reminder deletes it if the user never comes back.
+/// </summary>
+public interface IPendingLoginGrain
+{
+    /// <summary>Stores the login and returns where to send the browser.</summary>
+    Task<BeginLoginResult> BeginAsync(BeginLogin login);
+
+    /// <summary>Consumes the login with the provider's callback.</summary>
+    Task<CompleteLoginResult> CompleteAsync(CallbackInput callback);
+}
+
+/// <param name="RedirectUri">The broker's callback URL for the tenant, as registered upstream.</param>
+public sealed record BeginLogin(string TenantId, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri);
+
+public abstract record BeginLoginResult
+{
+    public sealed record Redirect(Uri AuthorizeUrl) : BeginLoginResult;
+
+    /// <summary>The connection is gone or misconfigured, or the provider could not be reached (e.g. discovery failed).</summary>
+    public sealed record Failed(string Code, string Detail) : BeginLoginResult;
+}
+
+public abstract record CompleteLoginResult
+{
+    /// <summary>Back to the app with a one-time hand-off code.</summary>
+    public sealed record Success(string ReturnTo, string HandoffCode, string? AppState) : CompleteLoginResult;
+
+    /// <summary>Back to the app with an RFC 6749 error code (§4.1.2.1), e.g. access_denied or server_error.</summary>
+    public sealed record AppError(string ReturnTo, string Error, string? AppState) : CompleteLoginResult;
+
+    /// <summary>Unknown, replayed or expired state: an error page, never a redirect (DESIGN.md §6).</summary>
+    public sealed record Rejected(string Reason) : CompleteLoginResult;
+}

@@ -1,0 +1,76 @@
+using Broker.Grains.Connectors;
+
+namespace Broker.Grains.Sessions;
+
+/// <summary>
+/// A user's session with the upstream tokens it owns (encrypted at rest). A reminder refreshes the
+/// access token <c>refreshLeadSeconds</c> before it expires and re-arms itself; another ends the session
+/// at its absolute lifetime. Keyed by the session id (256 random bits).
+/// </summary>
+public interface ISessionGrain
+{
+    Task StartAsync(NewSession session);
+
+    /// <summary>The session, or null when it never existed, belongs to another tenant, or ended over an hour ago.</summary>
+    Task<SessionView?> GetAsync(string tenantId);
+
+    /// <summary>A currently valid access token, refreshed first when it is about to expire.</summary>
+    Task<TokenOutcome> GetTokenAsync(string tenantId);
+
+    /// <summary>Refreshes now.</summary>
+    Task<TokenOutcome> RefreshAsync(string tenantId);
+
+    /// <summary>Ends the session: revokes upstream tokens where the provider can (bounded by the outbound timeout).</summary>
+    /// <param name="reason">One of <see cref="EndReasons"/>.</param>
+    /// <returns>False when there is no such session for this tenant.</returns>
+    Task<bool> EndAsync(string tenantId, string reason);
+
+    /// <summary>For the browser logout route: ends the session (reason logout) and returns the provider's logout URL, if it has one.</summary>
+    Task<Uri?> LogoutAsync(string tenantId, string postLogoutRedirectUri);
+}
+
+public sealed record NewSession(
+    string TenantId,
+    string ConnectionId,
+    string UserId,
+    UserView User,
+    UpstreamTokens Tokens,
+    int RefreshLeadSeconds,
+    int LifetimeSeconds);
+
+/// <summary>The normalised profile (DESIGN.md §6): <c>{id, subject, connection, name, email, avatarUrl, raw}</c>.</summary>
+public sealed record UserView(string Id, string Subject, string Connection, string? Name, string? Email, string? AvatarUrl, System.Text.Json.Nodes.JsonObject Raw);
+
+/// <summary>What GET .../sessions/{id} shows; never a token.</summary>
+public sealed record SessionView(
+    string SessionId,
+    string Status,
+    string? EndReason,
+    UserView User,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset? AccessTokenExpiresAt,
+    DateTimeOffset? RefreshedAt);
+
+public static class EndReasons
+{
+    public const string Logout = "logout";
+    public const string Expired = "expired";
+    public const string Revoked = "revoked";
+    public const string RefreshFailed = "refresh_failed";
+    public const string RefreshLost = "refresh_lost";
+}
+
+public abstract record TokenOutcome
+{
+    public sealed record Token(string AccessToken, string TokenType, DateTimeOffset? ExpiresAt, string? Scope) : TokenOutcome;
+
+    /// <summary>No such session for this tenant (404).</summary>
+    public sealed record NotFound : TokenOutcome;
+
+    /// <summary>The session has ended (409 session_ended with its reason).</summary>
+    public sealed record Ended(string Reason) : TokenOutcome;
+
+    /// <summary>The provider could not be reached and the current token is expired or nearly so (503).</summary>
+    public sealed record Unavailable(string Detail) : TokenOutcome;
+}

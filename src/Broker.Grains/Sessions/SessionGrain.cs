@@ -1,0 +1,330 @@
+using Broker.Grains.Connectors;
+using Broker.Grains.Runtime;
+using Broker.Grains.Security;
+using Broker.Grains.Tenants;
+using Microsoft.Extensions.Logging;
+
+namespace Broker.Grains.Sessions;
+
+public sealed class SessionGrain(
+    GrainContext context,
+    ConnectorFactory connectors,
+    SecretProtector secrets,
+    BrokerGrainOptions options,
+    TimeProvider time,
+    ILogger<SessionGrain> logger) : ISessionGrain, IRemindable
+{
+    private const string Reminder = "session";
+
+    private enum RefreshResult { Refreshed, Busy, Failed, Unsupported, Ended }
+
+    private readonly PersistentState<SessionState> _state = context.GetState<SessionState>();
+
+    private SessionState State => _state.State;
+
+    private DateTimeOffset Now => time.GetUtcNow();
+
+    public async Task StartAsync(NewSession session)
+    {
+        if (_state.RecordExists)
+            throw new InvalidOperationException("A session id is used once.");
+        var now = Now;
+        _state.State = new SessionState
+        {
+            Status = SessionStatus.Active,
+            TenantId = session.TenantId,
+            ConnectionId = session.ConnectionId,
+            User = session.User,
+            RefreshLeadSeconds = session.RefreshLeadSeconds,
+            LifetimeSeconds = session.LifetimeSeconds,
+            CreatedAt = now,
+        };
+        StoreTokens(session.Tokens, now);
+        await _state.WriteStateAsync();
+        await ArmAsync();
+    }
+
+    public async Task<SessionView?> GetAsync(string tenantId) =>
+        await FindAsync(tenantId) ? View() : null;
+
+    public Task<TokenOutcome> GetTokenAsync(string tenantId) => TokenAsync(tenantId, force: false);
+
+    public Task<TokenOutcome> RefreshAsync(string tenantId) => TokenAsync(tenantId, force: true);
+
+    public async Task<bool> EndAsync(string tenantId, string reason)
+    {
+        if (!await FindAsync(tenantId))
+            return false;
+        if (State.Status == SessionStatus.Active)
+        {
+            await EndCoreAsync(reason, revoke: true);
+            await TryRevokeAsync(); // before answering, bounded by the outbound timeouts (DESIGN.md §6)
+            await ArmAsync();
+        }
+        return true;
+    }
+
+    public async Task<Uri?> LogoutAsync(string tenantId, string postLogoutRedirectUri)
+    {
+        if (!await FindAsync(tenantId) || State.Status != SessionStatus.Active)
+            return null;
+        var idToken = secrets.Unprotect(State.ProtectedIdToken);
+        Uri? logoutUrl = null;
+        if (await ConnectorAsync() is ILogoutConnector logout)
+        {
+            try
+            {
+                logoutUrl = await logout.BuildLogoutUrlAsync(new LogoutInput(idToken, postLogoutRedirectUri), CancellationToken.None);
+            }
+            catch (ConnectorException e)
+            {
+                logger.LogWarning(e, "No provider logout URL for session of {Tenant}/{Connection}", State.TenantId, State.ConnectionId);
+            }
+        }
+        await EndAsync(tenantId, EndReasons.Logout);
+        return logoutUrl;
+    }
+
+    public async Task ReceiveReminderAsync(string name, ReminderTick tick)
+    {
+        if (!_state.RecordExists)
+        {
+            await context.UnregisterReminderAsync(Reminder);
+            return;
+        }
+        var now = Now;
+        if (State.Status == SessionStatus.Ended)
+        {
+            if (State.RevocationPending)
+                await TryRevokeAsync();
+            if (now >= State.EndedAt + options.EndedSessionRetention)
+            {
+                await _state.ClearStateAsync();
+                await context.UnregisterReminderAsync(Reminder);
+                return;
+            }
+        }
+        else if (now >= State.ExpiresAt)
+        {
+            await EndCoreAsync(EndReasons.Expired, revoke: true);
+            await TryRevokeAsync();
+        }
+        else if (SessionSchedule.RefreshDueAt(State) <= now)
+        {
+            await RefreshCoreAsync();
+        }
+        await ArmAsync();
+    }
+
+    /// <summary>Loads the session for this tenant; ends it first if its lifetime has run out, since a
+    /// late reminder must not keep a session alive (the stored expiry is the guard, not the timer).</summary>
+    private async Task<bool> FindAsync(string tenantId)
+    {
+        if (State.Status == SessionStatus.None || State.TenantId != tenantId)
+            return false;
+        if (State.Status == SessionStatus.Ended && Now >= State.EndedAt + options.EndedSessionRetention)
+            return false;
+        if (State.Status == SessionStatus.Active && Now >= State.ExpiresAt)
+        {
+            await EndCoreAsync(EndReasons.Expired, revoke: true);
+            await ArmAsync();
+        }
+        return true;
+    }
+
+    private async Task<TokenOutcome> TokenAsync(string tenantId, bool force)
+    {
+        if (!await FindAsync(tenantId))
+            return new TokenOutcome.NotFound();
+        if (State.Status == SessionStatus.Ended)
+            return new TokenOutcome.Ended(State.EndReason!);
+
+        var refreshed = RefreshResult.Unsupported;
+        if (force || SessionSchedule.RefreshDueAt(State) <= Now)
+        {
+            refreshed = await RefreshCoreAsync();
+            await ArmAsync();
+        }
+        if (State.Status == SessionStatus.Ended)
+            return new TokenOutcome.Ended(State.EndReason!);
+        if (force && refreshed is RefreshResult.Busy or RefreshResult.Failed)
+            return new TokenOutcome.Unavailable(refreshed == RefreshResult.Busy ? "A refresh is already in progress." : "The provider could not refresh the token.");
+        // Never hand out a token that has expired, whatever the refresh did.
+        if (State.AccessTokenExpiresAt is { } expires && expires <= Now)
+            return new TokenOutcome.Unavailable("The access token expired and could not be refreshed yet.");
+        return new TokenOutcome.Token(secrets.Unprotect(State.ProtectedAccessToken)!, State.TokenType, State.AccessTokenExpiresAt, State.Scope);
+    }
+
+    private async Task<RefreshResult> RefreshCoreAsync()
+    {
+        var now = Now;
+        if (State.RefreshLeaseUntil > now)
+            return RefreshResult.Busy;
+        var staleLease = State.RefreshLeaseOwner is not null;
+
+        var tenant = context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId);
+        var connection = await tenant.GetConnectionAsync(State.ConnectionId);
+        if (connection is null || await tenant.GetAsync() is not { } view)
+        {
+            // The tenant or its connection was deleted: the session goes with it.
+            await EndCoreAsync(EndReasons.Revoked, revoke: false);
+            return RefreshResult.Ended;
+        }
+        if (State.ProtectedRefreshToken is null || connectors.Create(connection) is not IRefreshConnector refresher)
+        {
+            State.RefreshUnsupported = true;
+            await _state.WriteStateAsync();
+            return RefreshResult.Unsupported;
+        }
+
+        // A policy change applies at the next refresh (DESIGN.md §6).
+        State.RefreshLeadSeconds = view.SessionPolicy.RefreshLeadSeconds;
+        State.LifetimeSeconds = view.SessionPolicy.LifetimeSeconds;
+        // Claim, then act: only the silo whose lease write wins calls the provider.
+        State.RefreshLeaseOwner = RandomIds.New();
+        State.RefreshLeaseUntil = now + options.RefreshLease;
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch (StateConflictException)
+        {
+            return RefreshResult.Busy;
+        }
+
+        UpstreamTokens fresh;
+        try
+        {
+            fresh = await refresher.RefreshAsync(CurrentTokens(), CancellationToken.None);
+        }
+        catch (ConnectorException e) when (e.Kind == ConnectorErrorKind.InvalidGrant)
+        {
+            // After a stale lease, the refresh token was most likely spent by the silo that died
+            // holding it: the loss DESIGN.md §6 admits, counted apart from real refusals.
+            var reason = staleLease ? EndReasons.RefreshLost : EndReasons.RefreshFailed;
+            logger.LogInformation("Refresh refused for a session of {Tenant}/{Connection}; ending it ({Reason})", State.TenantId, State.ConnectionId, reason);
+            if (staleLease)
+                BrokerMetrics.RefreshLost.Add(1);
+            BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+            await EndCoreAsync(reason, revoke: false);
+            return RefreshResult.Ended;
+        }
+        catch (ConnectorException e)
+        {
+            logger.LogWarning(e, "Refresh of a session of {Tenant}/{Connection} failed; retrying with backoff", State.TenantId, State.ConnectionId);
+            BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "error"));
+            State.RefreshFailures++;
+            State.RetryRefreshAt = Now + SessionSchedule.Backoff(State.RefreshFailures);
+            State.RefreshLeaseOwner = null;
+            State.RefreshLeaseUntil = null;
+            await _state.WriteStateAsync();
+            return RefreshResult.Failed;
+        }
+
+        // The provider has spent the old refresh token: the new tokens are written as the very next step.
+        StoreTokens(fresh, Now);
+        State.RefreshedAt = Now;
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch (StateConflictException)
+        {
+            // Only an end of the session (DELETE on another silo) writes while the lease is held.
+            await _state.ReadStateAsync();
+            return State.Status == SessionStatus.Ended ? RefreshResult.Ended : RefreshResult.Busy;
+        }
+        BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
+        return RefreshResult.Refreshed;
+    }
+
+    private async Task EndCoreAsync(string reason, bool revoke)
+    {
+        State.Status = SessionStatus.Ended;
+        State.EndReason = reason;
+        State.EndedAt = Now;
+        State.RefreshLeaseOwner = null;
+        State.RefreshLeaseUntil = null;
+        State.RevocationPending = revoke && (State.ProtectedAccessToken ?? State.ProtectedRefreshToken) is not null;
+        if (!State.RevocationPending)
+            ClearTokens();
+        await _state.WriteStateAsync();
+    }
+
+    /// <summary>Revokes the tokens upstream where the provider can. A failure leaves the revocation
+    /// pending: the session's reminder tries again every 30 s until the session is purged.</summary>
+    private async Task TryRevokeAsync()
+    {
+        if (!State.RevocationPending)
+            return;
+        if (await ConnectorAsync() is IRevokeConnector revoker)
+        {
+            try
+            {
+                await revoker.RevokeAsync(CurrentTokens(), CancellationToken.None);
+            }
+            catch (ConnectorException e) when (e.Kind == ConnectorErrorKind.UpstreamUnavailable)
+            {
+                logger.LogWarning(e, "Revocation for a session of {Tenant}/{Connection} failed; will retry", State.TenantId, State.ConnectionId);
+                return;
+            }
+            catch (ConnectorException e)
+            {
+                logger.LogWarning(e, "Revocation for a session of {Tenant}/{Connection} refused; giving up", State.TenantId, State.ConnectionId);
+            }
+        }
+        State.RevocationPending = false;
+        ClearTokens();
+        await _state.WriteStateAsync();
+    }
+
+    private async Task<IConnector?> ConnectorAsync()
+    {
+        var connection = await context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId).GetConnectionAsync(State.ConnectionId);
+        return connection is null ? null : connectors.Create(connection);
+    }
+
+    private Task ArmAsync() =>
+        context.RegisterOrUpdateReminderAsync(Reminder, SessionSchedule.NextTick(State, options.EndedSessionRetention, Now));
+
+    private void StoreTokens(UpstreamTokens tokens, DateTimeOffset now)
+    {
+        State.ProtectedAccessToken = secrets.Protect(tokens.AccessToken);
+        State.TokenType = tokens.TokenType;
+        // Providers that do not rotate refresh tokens leave the old one in force (RFC 6749 §6).
+        State.ProtectedRefreshToken = tokens.RefreshToken is null ? State.ProtectedRefreshToken : secrets.Protect(tokens.RefreshToken);
+        State.ProtectedIdToken = tokens.IdToken is null ? State.ProtectedIdToken : secrets.Protect(tokens.IdToken);
+        State.Scope = tokens.Scope ?? State.Scope;
+        State.AccessTokenIssuedAt = now;
+        State.AccessTokenExpiresAt = tokens.ExpiresAt;
+        State.RefreshFailures = 0;
+        State.RetryRefreshAt = null;
+        State.RefreshLeaseOwner = null;
+        State.RefreshLeaseUntil = null;
+    }
+
+    private void ClearTokens()
+    {
+        State.ProtectedAccessToken = null;
+        State.ProtectedRefreshToken = null;
+        State.ProtectedIdToken = null;
+    }
+
+    private UpstreamTokens CurrentTokens() => new(
+        secrets.Unprotect(State.ProtectedAccessToken) ?? "",
+        State.TokenType,
+        secrets.Unprotect(State.ProtectedRefreshToken),
+        secrets.Unprotect(State.ProtectedIdToken),
+        State.AccessTokenExpiresAt,
+        State.Scope);
+
+    private SessionView View() => new(
+        context.Key,
+        State.Status == SessionStatus.Active ? "active" : "ended",
+        State.EndReason,
+        State.User!,
+        State.CreatedAt,
+        State.ExpiresAt,
+        State.AccessTokenExpiresAt,
+        State.RefreshedAt);
+}

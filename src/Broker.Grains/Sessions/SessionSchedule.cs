@@ -1,0 +1,41 @@
+namespace Broker.Grains.Sessions;
+
+/// <summary>When a session next needs attention; pure functions of its state, so every silo agrees.</summary>
+public static class SessionSchedule
+{
+    private static readonly TimeSpan RevocationRetry = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxRefreshBackoff = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// When the access token should be refreshed: <c>lead</c> before it expires, or at half its life
+    /// when it lives less than twice the lead (DESIGN.md §6); after a transient failure, the retry
+    /// time. Null when it is never refreshed (no refresh token, no expiry, or no refresh support).
+    /// </summary>
+    public static DateTimeOffset? RefreshDueAt(SessionState s)
+    {
+        if (s.ProtectedRefreshToken is null || s.AccessTokenExpiresAt is not { } expires || s.RefreshUnsupported)
+            return null;
+        if (s.RetryRefreshAt is { } retry)
+            return retry;
+        var life = expires - s.AccessTokenIssuedAt;
+        var lead = TimeSpan.FromSeconds(s.RefreshLeadSeconds);
+        return life < 2 * lead ? s.AccessTokenIssuedAt + life / 2 : expires - lead;
+    }
+
+    /// <summary>The next time the session's reminder must fire.</summary>
+    public static DateTimeOffset NextTick(SessionState s, TimeSpan endedRetention, DateTimeOffset now)
+    {
+        if (s.Status == SessionStatus.Ended)
+        {
+            var purgeAt = s.EndedAt!.Value + endedRetention;
+            return s.RevocationPending ? Min(now + RevocationRetry, purgeAt) : purgeAt;
+        }
+        return RefreshDueAt(s) is { } refresh ? Min(refresh, s.ExpiresAt) : s.ExpiresAt;
+    }
+
+    /// <summary>Exponential backoff after transient refresh failures: 2, 4, 8 ... seconds, at most a minute.</summary>
+    public static TimeSpan Backoff(int failures) =>
+        TimeSpan.FromSeconds(Math.Min(Math.Pow(2, Math.Min(failures, 10)), MaxRefreshBackoff.TotalSeconds));
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+}

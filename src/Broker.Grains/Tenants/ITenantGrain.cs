@@ -1,0 +1,54 @@
+using Broker.Grains.Connectors;
+
+namespace Broker.Grains.Tenants;
+
+/// <summary>
+/// A tenant: its return URLs, API key hashes, session policy and connections (secrets encrypted at
+/// rest). Keyed by tenant id. A deleted tenant leaves a tombstone, so its old keys answer 401
+/// rather than looking like a tenant that never was (DESIGN.md §6).
+/// </summary>
+public interface ITenantGrain
+{
+    /// <summary>Creates the tenant (or re-creates a deleted one) and returns its first API key, shown once.</summary>
+    Task<CreateTenantResult> CreateAsync(string displayName, IReadOnlyList<string> returnUrls);
+
+    Task<TenantStatus> GetStatusAsync();
+
+    /// <summary>The tenant, or null when it does not exist or was deleted.</summary>
+    Task<TenantView?> GetAsync();
+
+    /// <summary>Deletes the tenant: keys stop working, connections are dropped. False if there was none.</summary>
+    Task<bool> DeleteAsync();
+
+    /// <summary>A new API key (older ones stay valid); null when the tenant does not exist.</summary>
+    Task<string?> AddApiKeyAsync();
+
+    /// <summary>True when <paramref name="apiKey"/> is one of this tenant's keys (constant-time compare of hashes).</summary>
+    Task<bool> CheckApiKeyAsync(string apiKey);
+
+    /// <summary>Replaces the fields the patch names and keeps the others; null when the tenant does not exist.</summary>
+    Task<TenantView?> UpdateAsync(TenantPatch patch);
+
+    /// <summary>Creates or replaces a connection; the caller has validated it. Null when the tenant does not exist.</summary>
+    Task<PutConnectionResult?> PutConnectionAsync(ConnectionConfig connection);
+
+    /// <summary>The connection with its secret decrypted, for the grains that call the upstream; never for a response.</summary>
+    Task<ConnectionConfig?> GetConnectionAsync(string connectionId);
+
+    Task<IReadOnlyList<ConnectionConfig>> ListConnectionsAsync();
+
+    Task<bool> DeleteConnectionAsync(string connectionId);
+}
+
+public enum TenantStatus { Unknown, Active, Deleted }
+
+public enum PutConnectionResult { Created, Replaced }
+
+public sealed record CreateTenantResult(bool Created, string? ApiKey);
+
+public sealed record SessionPolicy(int RefreshLeadSeconds = 60, int LifetimeSeconds = 86_400);
+
+public sealed record TenantView(string Id, string DisplayName, IReadOnlyList<string> ReturnUrls, SessionPolicy SessionPolicy, DateTimeOffset CreatedAt);
+
+/// <summary>A PATCH: null members are left as they are (DESIGN.md §6).</summary>
+public sealed record TenantPatch(string? DisplayName, IReadOnlyList<string>? ReturnUrls, int? RefreshLeadSeconds, int? LifetimeSeconds);

@@ -1,0 +1,111 @@
+using Broker.Grains.Connectors;
+using Broker.Grains.Runtime;
+using Broker.Grains.Security;
+
+namespace Broker.Grains.Tenants;
+
+public sealed class TenantGrain(GrainContext context, SecretProtector secrets, TimeProvider time) : ITenantGrain
+{
+    private readonly PersistentState<TenantState> _state = context.GetState<TenantState>();
+
+    private TenantState State => _state.State;
+
+    private bool IsActive => State.Status == TenantStatus.Active;
+
+    public async Task<CreateTenantResult> CreateAsync(string displayName, IReadOnlyList<string> returnUrls)
+    {
+        if (IsActive)
+            return new CreateTenantResult(false, null);
+        var apiKey = ApiKeys.New(context.Key);
+        // A deleted tenant's id may be taken again; nothing of the old tenant carries over.
+        _state.State = new TenantState
+        {
+            Status = TenantStatus.Active,
+            DisplayName = displayName,
+            ReturnUrls = [.. returnUrls],
+            ApiKeyHashes = [ApiKeys.Hash(apiKey)],
+            CreatedAt = time.GetUtcNow(),
+        };
+        await _state.WriteStateAsync();
+        return new CreateTenantResult(true, apiKey);
+    }
+
+    public Task<TenantStatus> GetStatusAsync() => Task.FromResult(State.Status);
+
+    public Task<TenantView?> GetAsync() => Task.FromResult(IsActive ? View() : null);
+
+    public async Task<bool> DeleteAsync()
+    {
+        if (!IsActive)
+            return false;
+        // A tombstone: the id stays known, so the old keys answer 401 rather than 404 (DESIGN.md §6).
+        _state.State = new TenantState { Status = TenantStatus.Deleted, CreatedAt = State.CreatedAt };
+        await _state.WriteStateAsync();
+        return true;
+    }
+
+    public async Task<string?> AddApiKeyAsync()
+    {
+        if (!IsActive)
+            return null;
+        var apiKey = ApiKeys.New(context.Key);
+        State.ApiKeyHashes.Add(ApiKeys.Hash(apiKey));
+        await _state.WriteStateAsync();
+        return apiKey;
+    }
+
+    public Task<bool> CheckApiKeyAsync(string apiKey) =>
+        Task.FromResult(IsActive && ApiKeys.Matches(apiKey, State.ApiKeyHashes));
+
+    public async Task<TenantView?> UpdateAsync(TenantPatch patch)
+    {
+        if (!IsActive)
+            return null;
+        State.DisplayName = patch.DisplayName ?? State.DisplayName;
+        State.ReturnUrls = patch.ReturnUrls is { } urls ? [.. urls] : State.ReturnUrls;
+        State.RefreshLeadSeconds = patch.RefreshLeadSeconds ?? State.RefreshLeadSeconds;
+        State.LifetimeSeconds = patch.LifetimeSeconds ?? State.LifetimeSeconds;
+        await _state.WriteStateAsync();
+        return View();
+    }
+
+    public async Task<PutConnectionResult?> PutConnectionAsync(ConnectionConfig connection)
+    {
+        if (!IsActive)
+            return null;
+        var created = !State.Connections.ContainsKey(connection.Id);
+        State.Connections[connection.Id] = new StoredConnection
+        {
+            Config = connection with { ClientSecret = null },
+            ProtectedClientSecret = secrets.Protect(connection.ClientSecret),
+        };
+        await _state.WriteStateAsync();
+        return created ? PutConnectionResult.Created : PutConnectionResult.Replaced;
+    }
+
+    public Task<ConnectionConfig?> GetConnectionAsync(string connectionId) =>
+        Task.FromResult(IsActive && State.Connections.TryGetValue(connectionId, out var stored) ? Decrypt(stored) : null);
+
+    public Task<IReadOnlyList<ConnectionConfig>> ListConnectionsAsync() =>
+        Task.FromResult<IReadOnlyList<ConnectionConfig>>(IsActive
+            ? State.Connections.Values.Select(Decrypt).OrderBy(c => c.Id, StringComparer.Ordinal).ToList()
+            : []);
+
+    public async Task<bool> DeleteConnectionAsync(string connectionId)
+    {
+        if (!IsActive || !State.Connections.Remove(connectionId))
+            return false;
+        await _state.WriteStateAsync();
+        return true;
+    }
+
+    private ConnectionConfig Decrypt(StoredConnection stored) =>
+        stored.Config with { ClientSecret = secrets.Unprotect(stored.ProtectedClientSecret) };
+
+    private TenantView View() => new(
+        context.Key,
+        State.DisplayName,
+        State.ReturnUrls,
+        new SessionPolicy(State.RefreshLeadSeconds, State.LifetimeSeconds),
+        State.CreatedAt);
+}

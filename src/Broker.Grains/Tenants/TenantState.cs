@@ -1,0 +1,23 @@
+using Broker.Grains.Connectors;
+
+namespace Broker.Grains.Tenants;
+
+/// <summary>What a tenant grain persists. Names are persisted JSON: chosen once, kept.</summary>
+public sealed class TenantState
+{
+    public TenantStatus Status { get; set; }
+    public string DisplayName { get; set; } = "";
+    public List<string> ReturnUrls { get; set; } = [];
+    public List<string> ApiKeyHashes { get; set; } = [];
+    public int RefreshLeadSeconds { get; set; } = 60;
+    public int LifetimeSeconds { get; set; } = 86_400;
+    public Dictionary<string, StoredConnection> Connections { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A connection as stored: the config without its secret, and the secret encrypted.</summary>
+public sealed class StoredConnection
+{
+    public required ConnectionConfig Config { get; set; }
+    public string? ProtectedClientSecret { get; set; }
+}

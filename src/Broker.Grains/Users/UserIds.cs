@@ -1,0 +1,18 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Broker.Grains.Users;
+
+/// <summary>Broker user ids: a hash of (tenant, connection, subject), so the same upstream account always
+/// maps to the same user and different tenants never share one.</summary>
+public static class UserIds
+{
+    public static string For(string tenantId, string connectionId, string subject)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{tenantId}\n{connectionId}\n{subject}"));
+        return "usr_" + Convert.ToHexStringLower(hash.AsSpan(0, 16));
+    }
+
+    public static bool IsWellFormed(string? value) =>
+        value is { Length: 36 } && value.StartsWith("usr_", StringComparison.Ordinal) && value[4..].All(char.IsAsciiHexDigitLower);
+}

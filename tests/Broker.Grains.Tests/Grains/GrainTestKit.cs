@@ -1,0 +1,123 @@
+using Broker.Grains.Connectors;
+using Broker.Grains.Connectors.Http;
+using Broker.Grains.Logins;
+using Broker.Grains.Runtime;
+using Broker.Grains.Security;
+using Broker.Grains.Sessions;
+using Broker.Grains.Tenants;
+using Broker.Testing;
+using Broker.Testing.Runtime;
+using Broker.Testing.Upstreams;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Broker.Grains.Tests.Grains;
+
+/// <summary>
+/// The broker's grains on in-process silos sharing one Memory store and one fake clock, with a fake
+/// OIDC provider as the upstream. One kit per test: nothing is shared between tests.
+/// </summary>
+internal sealed class GrainTestKit : IAsyncDisposable
+{
+    public const string Connection = "oidc";
+
+    private readonly List<TestSilo> _silos = [];
+    private readonly IDataProtectionProvider _keys = new EphemeralDataProtectionProvider();
+
+    private GrainTestKit(ManualTimeProvider clock, FakeOidcProvider provider)
+    {
+        Clock = clock;
+        Provider = provider;
+        Silo = StartSilo();
+    }
+
+    public ManualTimeProvider Clock { get; }
+
+    public FakeOidcProvider Provider { get; }
+
+    public MemoryGrainStateStore States { get; } = new();
+
+    public MemoryReminderTable Reminders { get; } = new();
+
+    /// <summary>The first silo; <see cref="StartSilo"/> adds more.</summary>
+    public TestSilo Silo { get; }
+
+    public GrainFactory Grains => Silo.Grains;
+
+    public string Tenant { get; } = "t-" + Guid.NewGuid().ToString("N")[..12];
+
+    public static async Task<GrainTestKit> StartAsync()
+    {
+        // A real "now", so the fake's id_tokens pass validation; tests move it forward.
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var provider = await FakeOidcProvider.StartAsync(clock);
+        var kit = new GrainTestKit(clock, provider);
+        var created = await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).CreateAsync("Test", ["https://app.example/done"]);
+        Assert.True(created.Created);
+        await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).PutConnectionAsync(provider.OidcConnection() with { Id = Connection });
+        return kit;
+    }
+
+    public TestSilo StartSilo()
+    {
+        var silo = new TestSilo(States, Reminders, Clock, services =>
+        {
+            services.AddSingleton(_keys);
+            services.AddBrokerGrainDependencies(
+                new BrokerGrainOptions { PublicBaseUrl = new Uri("https://broker.example/") },
+                new ConnectorOptions
+                {
+                    AllowHttpUpstreams = true,
+                    Http = new OutboundHttpOptions
+                    {
+                        AttemptTimeout = TimeSpan.FromSeconds(5),
+                        TotalTimeout = TimeSpan.FromSeconds(10),
+                        BaseDelay = TimeSpan.FromMilliseconds(10),
+                    },
+                });
+        }, grains: GrainServices.RegisterGrains);
+        _silos.Add(silo);
+        return silo;
+    }
+
+    public Task<BeginLoginResult> BeginAsync(string state, TestSilo? silo = null) =>
+        (silo ?? Silo).Grains.GetGrain<IPendingLoginGrain>(state).BeginAsync(
+            new BeginLogin(Tenant, Connection, "https://app.example/done", "app-state", "https://broker.example/t/" + Tenant + "/callback"));
+
+    /// <summary>Begins a login and lets the fake provider answer the authorize request.</summary>
+    public async Task<(string State, CallbackInput Callback)> AuthorizeAsync()
+    {
+        var state = RandomIds.New();
+        var begin = Assert.IsType<BeginLoginResult.Redirect>(await BeginAsync(state));
+        var query = await Provider.FollowAuthorizeAsync(begin.AuthorizeUrl);
+        return (state, new CallbackInput(query.GetValueOrDefault("code"), query.GetValueOrDefault("error")));
+    }
+
+    /// <summary>A whole login through to a redeemed hand-off code; returns the session id.</summary>
+    public async Task<string> LoginAsync()
+    {
+        var (state, callback) = await AuthorizeAsync();
+        var success = Assert.IsType<CompleteLoginResult.Success>(await Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+        var sessionId = await Grains.GetGrain<IHandoffCodeGrain>(success.HandoffCode).RedeemAsync(Tenant);
+        return Assert.IsType<string>(sessionId);
+    }
+
+    public ISessionGrain Session(string id) => Grains.GetGrain<ISessionGrain>(id);
+
+    public int RefreshRequests => Provider.RequestsTo("/token").Count(r => r.Form.GetValueOrDefault("grant_type") == "refresh_token");
+
+    /// <summary>Moves the clock and delivers every reminder now due, as the silos' pollers would.</summary>
+    public async Task AdvanceAsync(TimeSpan by)
+    {
+        Clock.Advance(by);
+        foreach (var silo in _silos)
+            await silo.DrainRemindersAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in _silos)
+            await silo.DisposeAsync();
+        await Provider.DisposeAsync();
+    }
+}

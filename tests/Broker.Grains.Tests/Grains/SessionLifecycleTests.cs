@@ -1,0 +1,193 @@
+using Broker.Grains.Runtime;
+using Broker.Grains.Sessions;
+using Broker.Testing.Upstreams;
+
+namespace Broker.Grains.Tests.Grains;
+
+/// <summary>The session's token lifecycle (DESIGN.md §2, §6), driven by a fake clock and real reminders.</summary>
+public sealed class SessionLifecycleTests
+{
+    [Fact]
+    public async Task The_refresh_reminder_fires_lead_seconds_before_expiry_and_rearms()
+    {
+        await using var kit = await GrainTestKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
+        var session = await kit.LoginAsync();
+        var first = Assert.IsType<TokenOutcome.Token>(await kit.Session(session).GetTokenAsync(kit.Tenant));
+
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(539));
+        Assert.Equal(0, kit.RefreshRequests);
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(1)); // 600 - 60
+        Assert.Equal(1, kit.RefreshRequests);
+
+        var second = Assert.IsType<TokenOutcome.Token>(await kit.Session(session).GetTokenAsync(kit.Tenant));
+        Assert.NotEqual(first.AccessToken, second.AccessToken);
+        var view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(kit.Clock.GetUtcNow(), view!.RefreshedAt);
+
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(540));
+        Assert.Equal(2, kit.RefreshRequests);
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+    }
+
+    [Fact]
+    public async Task A_token_living_less_than_twice_the_lead_is_refreshed_at_half_its_life()
+    {
+        await using var kit = await GrainTestKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromSeconds(90);
+        await kit.LoginAsync();
+
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(44));
+        Assert.Equal(0, kit.RefreshRequests);
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, kit.RefreshRequests);
+    }
+
+    [Fact]
+    public async Task Invalid_grant_ends_the_session_as_refresh_failed()
+    {
+        await using var kit = await GrainTestKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(5);
+        var session = await kit.LoginAsync();
+        kit.Provider.FailNext(FakeEndpoint.Token, FakeFailure.OAuthError("invalid_grant"));
+
+        await kit.AdvanceAsync(TimeSpan.FromMinutes(4));
+
+        var view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(("ended", EndReasons.RefreshFailed), (view!.Status, view.EndReason));
+        Assert.Equal(new TokenOutcome.Ended(EndReasons.RefreshFailed), await kit.Session(session).GetTokenAsync(kit.Tenant));
+    }
+
+    [Fact]
+    public async Task A_transient_failure_is_retried_with_backoff_and_an_expired_token_is_never_handed_out()
+    {
+        await using var kit = await GrainTestKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromSeconds(100);
+        var session = await kit.LoginAsync();
+        for (var i = 0; i < 6; i++)
+            kit.Provider.FailNext(FakeEndpoint.Token, FakeFailure.ServiceUnavailable()); // attempts and their HTTP retries
+
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(50)); // due at half life: fails
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+        Assert.IsType<TokenOutcome.Token>(await kit.Session(session).GetTokenAsync(kit.Tenant)); // still valid for 50 s
+
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(51)); // token expired; the fake is still failing or just recovered
+        var outcome = await kit.Session(session).GetTokenAsync(kit.Tenant);
+        if (outcome is TokenOutcome.Token token)
+            Assert.True(token.ExpiresAt > kit.Clock.GetUtcNow(), "a token handed out is never expired");
+        else
+            Assert.IsType<TokenOutcome.Unavailable>(outcome);
+
+        for (var i = 0; i < 5; i++)
+            await kit.AdvanceAsync(TimeSpan.FromSeconds(60));
+        var recovered = Assert.IsType<TokenOutcome.Token>(await kit.Session(session).GetTokenAsync(kit.Tenant));
+        Assert.True(recovered.ExpiresAt > kit.Clock.GetUtcNow());
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+    }
+
+    [Fact]
+    public async Task Two_silos_asking_for_a_due_token_at_once_refresh_it_once()
+    {
+        await using var kit = await GrainTestKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
+        var session = await kit.LoginAsync();
+        var other = kit.StartSilo();
+        kit.Clock.Advance(TimeSpan.FromSeconds(560)); // due, reminders not delivered
+
+        var calls = Enumerable.Range(0, 10).SelectMany(_ => new[]
+        {
+            kit.Session(session).GetTokenAsync(kit.Tenant),
+            other.Grains.GetGrain<ISessionGrain>(session).GetTokenAsync(kit.Tenant),
+        });
+        var outcomes = await Task.WhenAll(calls.Select(async c =>
+        {
+            try
+            {
+                return await c;
+            }
+            catch (StateConflictException)
+            {
+                return null; // lost a race to write; the caller may retry
+            }
+        }));
+
+        Assert.Equal(1, kit.RefreshRequests); // the fake rejects a reused refresh token: one refresh, no reuse
+        Assert.Contains(outcomes, o => o is TokenOutcome.Token);
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+    }
+
+    [Fact]
+    public async Task A_refresh_interrupted_by_a_dead_silo_ends_as_refresh_lost_when_the_provider_spent_the_token()
+    {
+        await using var kit = await GrainTestKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
+        var session = await kit.LoginAsync();
+        // A silo took the refresh lease, the provider answered (spending the refresh token), and the
+        // silo died before writing: the row shows a lease whose owner never came back.
+        var id = new GrainId("session", session);
+        var stored = await kit.States.ReadAsync(id);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(stored!.Json)!.AsObject();
+        json["refreshLeaseOwner"] = "dead-silo";
+        json["refreshLeaseUntil"] = kit.Clock.GetUtcNow().AddSeconds(30).ToString("O");
+        await kit.States.WriteAsync(id, json.ToJsonString(), stored.Etag);
+        kit.Provider.FailNext(FakeEndpoint.Token, FakeFailure.OAuthError("invalid_grant"));
+
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(540));
+
+        var view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(("ended", EndReasons.RefreshLost), (view!.Status, view.EndReason));
+    }
+
+    [Fact]
+    public async Task A_session_ends_at_its_absolute_lifetime_and_is_gone_an_hour_later()
+    {
+        await using var kit = await GrainTestKit.StartAsync();
+        await kit.Grains.GetGrain<Broker.Grains.Tenants.ITenantGrain>(kit.Tenant).UpdateAsync(new(null, null, null, LifetimeSeconds: 600));
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromHours(2);
+        var session = await kit.LoginAsync();
+        var view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(view!.CreatedAt.AddSeconds(600), view.ExpiresAt);
+
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(600));
+        view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(("ended", EndReasons.Expired), (view!.Status, view.EndReason));
+        Assert.NotEmpty(kit.Provider.RequestsTo("/revoke")); // tokens revoked upstream at the end
+
+        await kit.AdvanceAsync(TimeSpan.FromMinutes(59));
+        Assert.NotNull(await kit.Session(session).GetAsync(kit.Tenant));
+        await kit.AdvanceAsync(TimeSpan.FromMinutes(1));
+        Assert.Null(await kit.Session(session).GetAsync(kit.Tenant));
+        Assert.Null(await kit.States.ReadAsync(new GrainId("session", session)));
+    }
+
+    [Fact]
+    public async Task Ending_a_session_revokes_upstream_and_a_failed_revocation_is_retried_in_the_background()
+    {
+        await using var kit = await GrainTestKit.StartAsync();
+        var session = await kit.LoginAsync();
+        for (var i = 0; i < 3; i++)
+            kit.Provider.FailNext(FakeEndpoint.Revocation, FakeFailure.ServiceUnavailable());
+
+        Assert.True(await kit.Session(session).EndAsync(kit.Tenant, EndReasons.Logout));
+        var attempts = kit.Provider.RequestsTo("/revoke").Count;
+        Assert.True(attempts > 0, "revocation was tried before answering");
+        Assert.Equal(EndReasons.Logout, (await kit.Session(session).GetAsync(kit.Tenant))!.EndReason);
+
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(30));
+        Assert.True(kit.Provider.RequestsTo("/revoke").Count > attempts, "retried by the session's reminder");
+        var stored = await kit.States.ReadAsync(new GrainId("session", session));
+        Assert.Contains("\"revocationPending\":false", stored!.Json);
+    }
+
+    [Fact]
+    public async Task Another_tenant_cannot_see_or_end_a_session()
+    {
+        await using var kit = await GrainTestKit.StartAsync();
+        var session = await kit.LoginAsync();
+
+        Assert.Null(await kit.Session(session).GetAsync("someone-else"));
+        Assert.IsType<TokenOutcome.NotFound>(await kit.Session(session).GetTokenAsync("someone-else"));
+        Assert.False(await kit.Session(session).EndAsync("someone-else", EndReasons.Revoked));
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+    }
+}
