@@ -1,5 +1,6 @@
 using Broker.Grains.Runtime;
 using Broker.Grains.Sessions;
+using Broker.Testing.Runtime;
 using Broker.Testing.Upstreams;
 
 namespace Broker.Grains.Tests.Grains;
@@ -10,7 +11,7 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task The_refresh_reminder_fires_lead_seconds_before_expiry_and_rearms()
     {
-        await using var kit = await GrainTestKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync();
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
         var session = await kit.LoginAsync();
         var first = Assert.IsType<TokenOutcome.Token>(await kit.Session(session).GetTokenAsync(kit.Tenant));
@@ -33,7 +34,7 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task A_token_living_less_than_twice_the_lead_is_refreshed_at_half_its_life()
     {
-        await using var kit = await GrainTestKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync();
         kit.Provider.AccessTokenLifetime = TimeSpan.FromSeconds(90);
         await kit.LoginAsync();
 
@@ -46,7 +47,7 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task Invalid_grant_ends_the_session_as_refresh_failed()
     {
-        await using var kit = await GrainTestKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync();
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(5);
         var session = await kit.LoginAsync();
         kit.Provider.FailNext(FakeEndpoint.Token, FakeFailure.OAuthError("invalid_grant"));
@@ -61,7 +62,7 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task A_transient_failure_is_retried_with_backoff_and_an_expired_token_is_never_handed_out()
     {
-        await using var kit = await GrainTestKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync();
         kit.Provider.AccessTokenLifetime = TimeSpan.FromSeconds(100);
         var session = await kit.LoginAsync();
         for (var i = 0; i < 6; i++)
@@ -88,7 +89,7 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task Two_silos_asking_for_a_due_token_at_once_refresh_it_once()
     {
-        await using var kit = await GrainTestKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync();
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
         var session = await kit.LoginAsync();
         var other = kit.StartSilo();
@@ -119,7 +120,7 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task A_refresh_interrupted_by_a_dead_silo_ends_as_refresh_lost_when_the_provider_spent_the_token()
     {
-        await using var kit = await GrainTestKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync();
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
         var session = await kit.LoginAsync();
         // A silo took the refresh lease, the provider answered (spending the refresh token), and the
@@ -141,7 +142,7 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task A_session_ends_at_its_absolute_lifetime_and_is_gone_an_hour_later()
     {
-        await using var kit = await GrainTestKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync();
         await kit.Grains.GetGrain<Broker.Grains.Tenants.ITenantGrain>(kit.Tenant).UpdateAsync(new(null, null, null, LifetimeSeconds: 600));
         kit.Provider.AccessTokenLifetime = TimeSpan.FromHours(2);
         var session = await kit.LoginAsync();
@@ -163,7 +164,7 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task Ending_a_session_revokes_upstream_and_a_failed_revocation_is_retried_in_the_background()
     {
-        await using var kit = await GrainTestKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync();
         var session = await kit.LoginAsync();
         for (var i = 0; i < 3; i++)
             kit.Provider.FailNext(FakeEndpoint.Revocation, FakeFailure.ServiceUnavailable());
@@ -182,7 +183,7 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task Another_tenant_cannot_see_or_end_a_session()
     {
-        await using var kit = await GrainTestKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync();
         var session = await kit.LoginAsync();
 
         Assert.Null(await kit.Session(session).GetAsync("someone-else"));

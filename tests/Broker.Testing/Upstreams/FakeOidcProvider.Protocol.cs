@@ -12,6 +12,9 @@ public sealed partial class FakeOidcProvider
 {
     private readonly ConcurrentDictionary<string, CodeGrant> codes = new();
     private readonly ConcurrentDictionary<string, RefreshGrant> refreshTokens = new();
+
+    /// <summary>Every refresh token this provider has issued, for tests that look for them where they must not be.</summary>
+    public IReadOnlyCollection<string> IssuedRefreshTokens => refreshTokens.Keys.ToArray();
     private readonly ConcurrentDictionary<string, AccessGrant> accessTokens = new();
 
     /// <summary>

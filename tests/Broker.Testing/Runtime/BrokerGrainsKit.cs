@@ -1,3 +1,4 @@
+using Broker.Grains;
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Http;
 using Broker.Grains.Logins;
@@ -5,29 +6,30 @@ using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
-using Broker.Testing;
-using Broker.Testing.Runtime;
 using Broker.Testing.Upstreams;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Broker.Grains.Tests.Grains;
+namespace Broker.Testing.Runtime;
 
 /// <summary>
 /// The broker's grains on in-process silos sharing one Memory store and one fake clock, with a fake
-/// OIDC provider as the upstream. One kit per test: nothing is shared between tests.
+/// OIDC provider as the upstream. One kit per test: nothing is shared between tests. The store is
+/// Memory unless the test passes others (the PostgreSQL tests do).
 /// </summary>
-internal sealed class GrainTestKit : IAsyncDisposable
+public sealed class BrokerGrainsKit : IAsyncDisposable
 {
     public const string Connection = "oidc";
 
     private readonly List<TestSilo> _silos = [];
     private readonly IDataProtectionProvider _keys = new EphemeralDataProtectionProvider();
 
-    private GrainTestKit(ManualTimeProvider clock, FakeOidcProvider provider)
+    private BrokerGrainsKit(ManualTimeProvider clock, FakeOidcProvider provider, IGrainStateStore states, IReminderTable reminders)
     {
         Clock = clock;
         Provider = provider;
+        States = states;
+        Reminders = reminders;
         Silo = StartSilo();
     }
 
@@ -35,9 +37,9 @@ internal sealed class GrainTestKit : IAsyncDisposable
 
     public FakeOidcProvider Provider { get; }
 
-    public MemoryGrainStateStore States { get; } = new();
+    public IGrainStateStore States { get; }
 
-    public MemoryReminderTable Reminders { get; } = new();
+    public IReminderTable Reminders { get; }
 
     /// <summary>The first silo; <see cref="StartSilo"/> adds more.</summary>
     public TestSilo Silo { get; }
@@ -46,14 +48,13 @@ internal sealed class GrainTestKit : IAsyncDisposable
 
     public string Tenant { get; } = "t-" + Guid.NewGuid().ToString("N")[..12];
 
-    public static async Task<GrainTestKit> StartAsync()
+    public static async Task<BrokerGrainsKit> StartAsync(IGrainStateStore? states = null, IReminderTable? reminders = null)
     {
         // A real "now", so the fake's id_tokens pass validation; tests move it forward.
         var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
         var provider = await FakeOidcProvider.StartAsync(clock);
-        var kit = new GrainTestKit(clock, provider);
-        var created = await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).CreateAsync("Test", ["https://app.example/done"]);
-        Assert.True(created.Created);
+        var kit = new BrokerGrainsKit(clock, provider, states ?? new MemoryGrainStateStore(), reminders ?? new MemoryReminderTable());
+        await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).CreateAsync("Test", ["https://app.example/done"]);
         await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).PutConnectionAsync(provider.OidcConnection() with { Id = Connection });
         return kit;
     }
@@ -88,7 +89,7 @@ internal sealed class GrainTestKit : IAsyncDisposable
     public async Task<(string State, CallbackInput Callback)> AuthorizeAsync()
     {
         var state = RandomIds.New();
-        var begin = Assert.IsType<BeginLoginResult.Redirect>(await BeginAsync(state));
+        var begin = await BeginAsync(state) as BeginLoginResult.Redirect ?? throw new InvalidOperationException("The login did not begin.");
         var query = await Provider.FollowAuthorizeAsync(begin.AuthorizeUrl);
         return (state, new CallbackInput(query.GetValueOrDefault("code"), query.GetValueOrDefault("error")));
     }
@@ -97,9 +98,10 @@ internal sealed class GrainTestKit : IAsyncDisposable
     public async Task<string> LoginAsync()
     {
         var (state, callback) = await AuthorizeAsync();
-        var success = Assert.IsType<CompleteLoginResult.Success>(await Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
-        var sessionId = await Grains.GetGrain<IHandoffCodeGrain>(success.HandoffCode).RedeemAsync(Tenant);
-        return Assert.IsType<string>(sessionId);
+        var outcome = await Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback);
+        var success = outcome as CompleteLoginResult.Success ?? throw new InvalidOperationException($"The login failed: {outcome}");
+        return await Grains.GetGrain<IHandoffCodeGrain>(success.HandoffCode).RedeemAsync(Tenant)
+            ?? throw new InvalidOperationException("The hand-off code was not redeemed.");
     }
 
     public ISessionGrain Session(string id) => Grains.GetGrain<ISessionGrain>(id);

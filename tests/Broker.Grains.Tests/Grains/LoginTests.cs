@@ -1,0 +1,169 @@
+using Broker.Grains.Connectors;
+using Broker.Grains.Logins;
+using Broker.Grains.Runtime;
+using Broker.Grains.Security;
+using Broker.Grains.Sessions;
+using Broker.Grains.Tenants;
+using Broker.Testing.Runtime;
+using Broker.Testing.Upstreams;
+
+namespace Broker.Grains.Tests.Grains;
+
+public sealed class LoginTests
+{
+    [Fact]
+    public async Task A_login_hands_back_a_code_with_the_app_state_and_the_state_cannot_be_replayed()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, callback) = await kit.AuthorizeAsync();
+        var login = kit.Grains.GetGrain<IPendingLoginGrain>(state);
+
+        var success = Assert.IsType<CompleteLoginResult.Success>(await login.CompleteAsync(callback));
+        Assert.Equal(("https://app.example/done", "app-state"), (success.ReturnTo, success.AppState));
+        Assert.True(RandomIds.IsWellFormed(success.HandoffCode));
+
+        Assert.IsType<CompleteLoginResult.Rejected>(await login.CompleteAsync(callback));
+        Assert.Null(await kit.States.ReadAsync(new GrainId("login", state)));
+        Assert.Single(kit.Provider.RequestsTo("/token")); // the replay never reached the provider
+    }
+
+    [Fact]
+    public async Task Two_silos_completing_one_state_at_once_make_one_session()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var other = kit.StartSilo();
+        var (state, callback) = await kit.AuthorizeAsync();
+
+        var outcomes = await Task.WhenAll(
+            kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback),
+            other.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+
+        Assert.Single(outcomes, o => o is CompleteLoginResult.Success);
+        Assert.Single(outcomes, o => o is CompleteLoginResult.Rejected);
+        Assert.Single(kit.Provider.RequestsTo("/token"));
+    }
+
+    [Fact]
+    public async Task An_expired_login_is_rejected_and_its_reminder_deletes_it()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, callback) = await kit.AuthorizeAsync();
+
+        kit.Clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.IsType<CompleteLoginResult.Rejected>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+        Assert.NotNull(await kit.States.ReadAsync(new GrainId("login", state)));
+
+        await kit.AdvanceAsync(TimeSpan.Zero);
+        Assert.Null(await kit.States.ReadAsync(new GrainId("login", state)));
+        Assert.Empty(kit.Provider.RequestsTo("/token"));
+    }
+
+    [Theory]
+    [InlineData("access_denied", "access_denied")]
+    [InlineData("login_required", "login_required")]
+    [InlineData("consent_required", "consent_required")]
+    [InlineData("something_odd<script>", "server_error")]
+    public async Task An_upstream_error_goes_back_to_the_app_when_standard_and_as_server_error_otherwise(string upstream, string toApp)
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, _) = await kit.AuthorizeAsync();
+
+        var outcome = await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(new CallbackInput(null, upstream));
+
+        var error = Assert.IsType<CompleteLoginResult.AppError>(outcome);
+        Assert.Equal((toApp, "app-state"), (error.Error, error.AppState));
+    }
+
+    [Fact]
+    public async Task A_failing_token_endpoint_becomes_an_app_error_not_a_session()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, callback) = await kit.AuthorizeAsync();
+        kit.Provider.FailNext(FakeEndpoint.Token, FakeFailure.OAuthError("invalid_grant"));
+
+        var error = Assert.IsType<CompleteLoginResult.AppError>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+
+        Assert.Equal("server_error", error.Error);
+    }
+
+    [Fact]
+    public async Task A_login_on_a_missing_connection_does_not_begin()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).DeleteConnectionAsync(BrokerGrainsKit.Connection);
+
+        var begin = await kit.BeginAsync(RandomIds.New());
+
+        Assert.Equal("connection_not_found", Assert.IsType<BeginLoginResult.Failed>(begin).Code);
+    }
+
+    [Fact]
+    public async Task The_authorize_request_carries_pkce_nonce_state_and_the_tenant_callback()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var state = RandomIds.New();
+
+        var redirect = Assert.IsType<BeginLoginResult.Redirect>(await kit.BeginAsync(state));
+
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(redirect.AuthorizeUrl.Query);
+        Assert.Equal(state, query["state"]);
+        Assert.Equal("S256", query["code_challenge_method"]);
+        Assert.False(string.IsNullOrEmpty(query["nonce"]));
+        Assert.Equal($"https://broker.example/t/{kit.Tenant}/callback", query["redirect_uri"]);
+        var stored = await kit.States.ReadAsync(new GrainId("login", state));
+        Assert.DoesNotContain(query["code_challenge"].ToString(), stored!.Json); // the verifier is stored encrypted, not derivable
+    }
+}
+
+public sealed class HandoffAndUserTests
+{
+    [Fact]
+    public async Task A_handoff_code_is_redeemed_once_by_its_own_tenant_within_sixty_seconds()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, callback) = await kit.AuthorizeAsync();
+        var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+        var code = kit.Grains.GetGrain<IHandoffCodeGrain>(success.HandoffCode);
+
+        Assert.False(await code.PeekAsync("another-tenant"));
+        Assert.Null(await code.RedeemAsync("another-tenant"));
+        Assert.True(await code.PeekAsync(kit.Tenant));
+        Assert.True(await code.PeekAsync(kit.Tenant)); // peeking does not use it up
+        Assert.NotNull(await code.RedeemAsync(kit.Tenant));
+        Assert.Null(await code.RedeemAsync(kit.Tenant));
+        Assert.False(await code.PeekAsync(kit.Tenant));
+    }
+
+    [Fact]
+    public async Task A_handoff_code_expires_after_sixty_seconds()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, callback) = await kit.AuthorizeAsync();
+        var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+
+        kit.Clock.Advance(TimeSpan.FromSeconds(60));
+
+        Assert.Null(await kit.Grains.GetGrain<IHandoffCodeGrain>(success.HandoffCode).RedeemAsync(kit.Tenant));
+    }
+
+    [Fact]
+    public async Task The_same_upstream_account_is_one_user_whose_sessions_can_be_listed_and_ended()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var first = await kit.LoginAsync();
+        var second = await kit.LoginAsync();
+        var view = await kit.Session(first).GetAsync(kit.Tenant);
+        var user = kit.Grains.GetGrain<Broker.Grains.Users.IUserGrain>(view!.User.Id);
+        Assert.Equal(view.User.Id, (await kit.Session(second).GetAsync(kit.Tenant))!.User.Id);
+        Assert.Equal(kit.Provider.User.Subject, view.User.Subject);
+
+        Assert.Null(await user.ListSessionsAsync("another-tenant"));
+        Assert.False(await user.EndAllSessionsAsync("another-tenant"));
+        var sessions = await user.ListSessionsAsync(kit.Tenant);
+        Assert.Equal(new[] { first, second }.Order(), sessions!.Select(s => s.SessionId).Order());
+
+        Assert.True(await user.EndAllSessionsAsync(kit.Tenant));
+        sessions = await user.ListSessionsAsync(kit.Tenant);
+        Assert.All(sessions!, s => Assert.Equal(("ended", EndReasons.Revoked), (s.Status, s.EndReason)));
+    }
+}

@@ -1,0 +1,65 @@
+using Broker.Grains.Runtime;
+using Broker.Grains.Tenants;
+using Broker.Testing.Runtime;
+
+namespace Broker.Grains.Tests.Grains;
+
+public sealed class TenantTests
+{
+    [Fact]
+    public async Task Api_keys_are_stored_as_hashes_and_old_keys_stay_valid_until_the_tenant_is_deleted()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var tenant = kit.Grains.GetGrain<ITenantGrain>("acme-" + Guid.NewGuid().ToString("N")[..8]);
+        var created = await tenant.CreateAsync("Acme", ["https://acme.example/cb"]);
+        var second = await tenant.AddApiKeyAsync();
+
+        Assert.True(created.Created);
+        Assert.True(await tenant.CheckApiKeyAsync(created.ApiKey!));
+        Assert.True(await tenant.CheckApiKeyAsync(second!));
+        Assert.False(await tenant.CheckApiKeyAsync(created.ApiKey! + "x"));
+        Assert.False((await tenant.CreateAsync("Again", [])).Created);
+        var stored = (await kit.States.ReadAsync(new GrainId("tenant", (await tenant.GetAsync())!.Id)))!.Json;
+        Assert.DoesNotContain(created.ApiKey!, stored);
+        Assert.DoesNotContain(created.ApiKey!.Split('.')[1], stored);
+
+        Assert.True(await tenant.DeleteAsync());
+        Assert.Equal(TenantStatus.Deleted, await tenant.GetStatusAsync());
+        Assert.False(await tenant.CheckApiKeyAsync(created.ApiKey!));
+        Assert.Null(await tenant.GetAsync());
+        Assert.Null(await tenant.AddApiKeyAsync());
+        Assert.Equal(TenantStatus.Unknown, await kit.Grains.GetGrain<ITenantGrain>("never-made").GetStatusAsync());
+    }
+
+    [Fact]
+    public async Task Client_secrets_are_encrypted_in_the_stored_state_and_come_back_decrypted()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.Tenant);
+        const string secret = "very-secret-client-secret-value";
+
+        Assert.Equal(PutConnectionResult.Created, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
+        Assert.Equal(PutConnectionResult.Replaced, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
+
+        var stored = (await kit.States.ReadAsync(new GrainId("tenant", kit.Tenant)))!.Json;
+        Assert.DoesNotContain(secret, stored);
+        Assert.DoesNotContain(kit.Provider.ClientSecret, stored);
+        Assert.Equal(secret, (await tenant.GetConnectionAsync("second"))!.ClientSecret);
+        Assert.Equal(["oidc", "second"], (await tenant.ListConnectionsAsync()).Select(c => c.Id));
+    }
+
+    [Fact]
+    public async Task A_patch_replaces_what_it_names_and_keeps_the_rest()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.Tenant);
+
+        var view = await tenant.UpdateAsync(new TenantPatch(null, null, RefreshLeadSeconds: 30, LifetimeSeconds: null));
+        Assert.Equal(new SessionPolicy(30, 86_400), view!.SessionPolicy);
+        Assert.Equal(["https://app.example/done"], view.ReturnUrls);
+
+        view = await tenant.UpdateAsync(new TenantPatch("Renamed", ["https://b.example/x"], null, null));
+        Assert.Equal(("Renamed", new SessionPolicy(30, 86_400)), (view!.DisplayName, view.SessionPolicy));
+        Assert.Equal(["https://b.example/x"], view.ReturnUrls);
+    }
+}
