@@ -61,6 +61,7 @@ public sealed class PendingLoginGrain(
         };
         await _state.WriteStateAsync();
         await context.RegisterOrUpdateReminderAsync(ExpiryReminder, State.ExpiresAt);
+        CountLogin("begun");
         return new BeginLoginResult.Redirect(redirect.Url);
     }
 
@@ -84,6 +85,7 @@ public sealed class PendingLoginGrain(
         }
 
         var result = await ExchangeAsync(callback);
+        CountLogin(result is CompleteLoginResult.Success ? "completed" : "failed");
         await _state.ClearStateAsync();
         await context.UnregisterReminderAsync(ExpiryReminder);
         return result;
@@ -95,6 +97,11 @@ public sealed class PendingLoginGrain(
             await _state.ClearStateAsync();
         await context.UnregisterReminderAsync(ExpiryReminder);
     }
+
+    private void CountLogin(string outcome) => BrokerMetrics.Logins.Add(1,
+        new KeyValuePair<string, object?>("tenant", State.TenantId),
+        new KeyValuePair<string, object?>("connection", State.ConnectionId),
+        new KeyValuePair<string, object?>("outcome", outcome));
 
     private async Task<CompleteLoginResult> ExchangeAsync(CallbackInput callback)
     {

@@ -24,8 +24,9 @@ public sealed class ReminderService(
     // Held for the whole of a poll, so that stopping can wait for the deliveries under way.
     private readonly SemaphoreSlim _polling = new(1, 1);
 
-    /// <summary>Raised after each delivery with the lag (delivery start minus due time); for metrics.</summary>
-    public event Action<TimeSpan>? Delivered;
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new("Broker.Runtime");
+    private static readonly System.Diagnostics.Metrics.Histogram<double> Lag =
+        Meter.CreateHistogram<double>("broker_reminder_lag_seconds", "s", "Reminder delivery time minus due time.");
 
     /// <summary>Claims one batch of due reminders and delivers it. Returns how many rows were claimed.</summary>
     public async Task<int> PollOnceAsync(CancellationToken cancellationToken = default)
@@ -101,7 +102,7 @@ public sealed class ReminderService(
     private async Task DeliverAsync(ReminderEntry entry, CancellationToken cancellationToken)
     {
         var started = time.GetUtcNow();
-        Delivered?.Invoke(started - entry.DueAt);
+        Lag.Record((started - entry.DueAt).TotalSeconds);
         try
         {
             if (registry.ByName(entry.Grain.Type) is null)
