@@ -318,6 +318,7 @@ fi
 if ! command -v node >/dev/null; then
     apt_install nodejs npm || fail_early "could not install Node.js (Debian packages nodejs, npm)"
 fi
+command -v kubectl >/dev/null || apt_install kubectl || error "could not install kubectl (package kubectl): the deploy/k8s tests (Broker.Deploy.Tests) will fail"
 
 log "dotnet build Broker.sln -c Release"
 build_rc=0
