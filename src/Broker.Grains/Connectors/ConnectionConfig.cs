@@ -82,6 +82,16 @@ public static class ConnectionTypes
     public const string OAuth2 = "oauth2";
     /// <summary>The broker's built-in development IdP.</summary>
     public const string Dev = "dev";
+    /// <summary>SJTU jAccount.</summary>
+    public const string JAccount = "jaccount";
+    /// <summary>ShangCloud (api.yearnstudio.cn).</summary>
+    public const string ShangCloud = "shangcloud";
+    /// <summary>Tencent QQ Connect.</summary>
+    public const string Qq = "qq";
+    /// <summary>An Authing application (OIDC or OAuth 2.0, by <c>options.protocol</c>).</summary>
+    public const string Authing = "authing";
+    /// <summary>A GitHub OAuth app or GitHub App.</summary>
+    public const string GitHub = "github";
 }
 
 /// <summary>Client authentication methods at the token endpoint (RFC 6749 §2.3, RFC 7591 §2).</summary>

@@ -92,7 +92,46 @@ public static partial class ConnectionConfigValidator
                 break;
         }
 
+        ProviderRules(errors, config);
+
         return errors;
+    }
+
+    // Rules of the provider types; their endpoints all have defaults, so only secrets and options are checked.
+    private static void ProviderRules(List<ConfigError> errors, ConnectionConfig config)
+    {
+        var options = config.Options ?? new Dictionary<string, string>();
+        switch (config.Type)
+        {
+            // jAccount verifies the id_token with the secret (HS256), QQ and GitHub take it in every
+            // token request: none of them has public clients, whatever tokenEndpointAuthMethod says.
+            case ConnectionTypes.JAccount or ConnectionTypes.Qq or ConnectionTypes.GitHub when string.IsNullOrEmpty(config.ClientSecret)
+                && config.TokenEndpointAuthMethod == TokenEndpointAuthMethods.None:
+                errors.Add(new("clientSecret", $"is required for a {config.Type} connection."));
+                break;
+            case ConnectionTypes.Qq when options.TryGetValue("unionId", out var unionId) && unionId is not ("true" or "false"):
+                errors.Add(new("options.unionId", "must be true or false."));
+                break;
+            case ConnectionTypes.Authing:
+                if (options.TryGetValue("protocol", out var protocol) && protocol is not ("oidc" or "oauth"))
+                {
+                    errors.Add(new("options.protocol", "must be oidc or oauth."));
+                }
+
+                foreach (var name in new[] { "introspectionEndpointAuthMethod", "revocationEndpointAuthMethod" })
+                {
+                    if (options.TryGetValue(name, out var method) && !TokenEndpointAuthMethods.All.Contains(method))
+                    {
+                        errors.Add(new($"options.{name}", "must be client_secret_post, client_secret_basic or none."));
+                    }
+                    else if (method is TokenEndpointAuthMethods.ClientSecretPost or TokenEndpointAuthMethods.ClientSecretBasic && string.IsNullOrEmpty(config.ClientSecret))
+                    {
+                        errors.Add(new("clientSecret", $"is required with options.{name} {method}."));
+                    }
+                }
+
+                break;
+        }
     }
 
     private static void Require(List<ConfigError> errors, string field, string? value)
@@ -127,6 +166,6 @@ public static partial class ConnectionConfigValidator
     private static string Printable(string? value) =>
         new((value ?? "").Take(40).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,62}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{1,62}\z")]
     private static partial Regex IdPattern();
 }

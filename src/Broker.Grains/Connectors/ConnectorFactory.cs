@@ -1,7 +1,12 @@
+using Broker.Grains.Connectors.Authing;
 using Broker.Grains.Connectors.Dev;
+using Broker.Grains.Connectors.GitHub;
 using Broker.Grains.Connectors.Http;
+using Broker.Grains.Connectors.JAccount;
 using Broker.Grains.Connectors.OAuth2;
 using Broker.Grains.Connectors.Oidc;
+using Broker.Grains.Connectors.Qq;
+using Broker.Grains.Connectors.ShangCloud;
 
 namespace Broker.Grains.Connectors;
 
@@ -61,7 +66,7 @@ public sealed class ConnectorFactory
 {
     private readonly Dictionary<string, Func<ConnectionConfig, ConnectorContext, IConnector>> types = new(StringComparer.Ordinal);
 
-    /// <summary>Creates the factory with the built-in types (<c>oidc</c>, <c>oauth2</c>, <c>dev</c>).</summary>
+    /// <summary>Creates the factory with the built-in types (<c>oidc</c>, <c>oauth2</c>, <c>dev</c> and the provider types).</summary>
     /// <param name="httpClients">Source of the named client <see cref="OutboundHttpOptions.HttpClientName"/>.</param>
     /// <param name="clock">The clock for token lifetimes and id_token validation.</param>
     /// <param name="options">Shared connector settings.</param>
@@ -71,6 +76,11 @@ public sealed class ConnectorFactory
         Register(ConnectionTypes.Oidc, (config, context) => new OidcConnector(config, context));
         Register(ConnectionTypes.OAuth2, (config, context) => new OAuth2Connector(config, context));
         Register(ConnectionTypes.Dev, DevConnector.Create);
+        Register(ConnectionTypes.JAccount, (config, context) => new JAccountConnector(config, context));
+        Register(ConnectionTypes.ShangCloud, (config, context) => new ShangCloudConnector(config, context));
+        Register(ConnectionTypes.Qq, (config, context) => new QqConnector(config, context));
+        Register(ConnectionTypes.Authing, (config, context) => new AuthingConnector(config, context));
+        Register(ConnectionTypes.GitHub, (config, context) => new GitHubConnector(config, context));
     }
 
     /// <summary>The shared context handed to every connector.</summary>

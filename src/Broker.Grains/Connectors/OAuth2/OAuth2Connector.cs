@@ -1,3 +1,5 @@
+using Broker.Grains.Connectors.Api;
+
 namespace Broker.Grains.Connectors.OAuth2;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Broker.Grains.Connectors.OAuth2;
 /// comes from the userinfo URL through <see cref="ProfileClaimMapping"/>; refresh, revocation,
 /// introspection and logout work when the connection names their endpoints.
 /// </summary>
-public sealed class OAuth2Connector : IRefreshConnector, IRevokeConnector, ILogoutConnector, IIntrospectConnector
+public sealed class OAuth2Connector : IRefreshConnector, IRevokeConnector, ILogoutConnector, IIntrospectConnector, IApiConnector
 {
     private readonly ConnectionConfig config;
     private readonly ConnectorContext context;
@@ -44,6 +46,15 @@ public sealed class OAuth2Connector : IRefreshConnector, IRevokeConnector, ILogo
     /// <inheritdoc />
     public async Task<TokenIntrospection?> IntrospectAsync(string token, string? tokenTypeHint, CancellationToken cancellationToken) =>
         config.Endpoints.Introspection is { } endpoint ? await tokens.IntrospectAsync(endpoint, token, tokenTypeHint, cancellationToken) : null;
+
+    /// <summary>The connection's <c>apiBaseUrl</c>; null (no proxy) when it has none.</summary>
+    public Uri? ApiBaseUrl => BearerApi.BaseFromConfig(config);
+
+    /// <inheritdoc />
+    public void AuthorizeApiRequest(HttpRequestMessage request, UpstreamTokens tokens, UpstreamProfile profile) => BearerApi.Authorize(request, tokens);
+
+    /// <inheritdoc />
+    public ApiFailure? ClassifyApiResponse(int status, ReadOnlySpan<byte> body) => BearerApi.Classify(status);
 
     /// <inheritdoc />
     public ValueTask<Uri?> BuildLogoutUrlAsync(LogoutInput input, CancellationToken cancellationToken) =>

@@ -14,13 +14,19 @@ public sealed class TokenEndpointClient
     private readonly ConnectionConfig config;
     private readonly UpstreamHttp http;
     private readonly TimeProvider clock;
+    private readonly TokenRequestStyle style;
 
     /// <summary>Creates the helper for one connection.</summary>
-    public TokenEndpointClient(ConnectionConfig config, UpstreamHttp http, TimeProvider clock)
+    /// <param name="config">The connection; its <see cref="ConnectionConfig.TokenEndpointAuthMethod"/> picks the client authentication.</param>
+    /// <param name="http">The resilient sender.</param>
+    /// <param name="clock">The clock for <c>expires_in</c>.</param>
+    /// <param name="style">Provider deviations from RFC 6749's client authentication; null for none.</param>
+    public TokenEndpointClient(ConnectionConfig config, UpstreamHttp http, TimeProvider clock, TokenRequestStyle? style = null)
     {
         this.config = config;
         this.http = http;
         this.clock = clock;
+        this.style = style ?? TokenRequestStyle.Standard;
     }
 
     /// <summary>Exchanges an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5).</summary>
@@ -130,8 +136,15 @@ public sealed class TokenEndpointClient
             case TokenEndpointAuthMethods.ClientSecretBasic:
                 // RFC 6749 §2.3.1: the id and secret are form-urlencoded first, then joined and
                 // base64-encoded (RFC 7617); servers decode them again, so ':' or '%' in a secret survive.
-                var pair = $"{FormEncode(clientId)}:{FormEncode(config.ClientSecret ?? "")}";
+                var pair = style.RawBasicCredentials
+                    ? $"{clientId}:{config.ClientSecret}"
+                    : $"{FormEncode(clientId)}:{FormEncode(config.ClientSecret ?? "")}";
                 authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(pair)));
+                if (style.ClientIdInBodyWithBasic)
+                {
+                    form.Add(new("client_id", clientId));
+                }
+
                 break;
             case TokenEndpointAuthMethods.ClientSecretPost:
                 form.Add(new("client_id", clientId));
@@ -159,4 +172,22 @@ public sealed class TokenEndpointClient
 
     /// <summary>application/x-www-form-urlencoded encoding of one value, as <see cref="FormUrlEncodedContent"/> does it.</summary>
     public static string FormEncode(string value) => Uri.EscapeDataString(value).Replace("%20", "+", StringComparison.Ordinal);
+}
+
+/// <summary>Where a provider's token endpoint departs from RFC 6749 §2.3.1 client authentication.</summary>
+public sealed record TokenRequestStyle
+{
+    /// <summary>RFC 6749 as written.</summary>
+    public static TokenRequestStyle Standard { get; } = new();
+
+    /// <summary>
+    /// Basic credentials are <c>base64(id:secret)</c> without form-urlencoding them first, as the
+    /// provider's own SDKs send them (ShangCloud, Authing; PROVIDERS.md §2, §4). Identical to RFC
+    /// 6749 for ids and secrets of letters and digits; a server that does not decode would refuse
+    /// an encoded secret with other characters.
+    /// </summary>
+    public bool RawBasicCredentials { get; init; }
+
+    /// <summary>Also send <c>client_id</c> in the body with Basic (RFC 6749 §3.2.1 allows it; ShangCloud's refresh sends it).</summary>
+    public bool ClientIdInBodyWithBasic { get; init; }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Broker.Grains.Connectors.Api;
 using Broker.Grains.Connectors.OAuth2;
 
 namespace Broker.Grains.Connectors.Oidc;
@@ -9,7 +10,7 @@ namespace Broker.Grains.Connectors.Oidc;
 /// <see cref="IdTokenValidator"/>; the profile is the id_token's claims merged with userinfo.
 /// Plain-OIDC providers (Authing in OIDC mode, jAccount's OIDC) are configurations of this type.
 /// </summary>
-public sealed class OidcConnector : IRefreshConnector, IRevokeConnector, ILogoutConnector, IIntrospectConnector
+public sealed class OidcConnector : IRefreshConnector, IRevokeConnector, ILogoutConnector, IIntrospectConnector, IApiConnector
 {
     private const string DefaultScope = "openid profile email";
     private readonly ConnectionConfig config;
@@ -108,6 +109,15 @@ public sealed class OidcConnector : IRefreshConnector, IRevokeConnector, ILogout
         var endpoint = config.Endpoints.Introspection ?? (await DiscoverIfNeededAsync(cancellationToken))?.IntrospectionEndpoint;
         return endpoint is null ? null : await tokens.IntrospectAsync(endpoint, token, tokenTypeHint, cancellationToken);
     }
+
+    /// <summary>The connection's <c>apiBaseUrl</c>; null (no proxy) when it has none.</summary>
+    public Uri? ApiBaseUrl => BearerApi.BaseFromConfig(config);
+
+    /// <inheritdoc />
+    public void AuthorizeApiRequest(HttpRequestMessage request, UpstreamTokens tokens, UpstreamProfile profile) => BearerApi.Authorize(request, tokens);
+
+    /// <inheritdoc />
+    public ApiFailure? ClassifyApiResponse(int status, ReadOnlySpan<byte> body) => BearerApi.Classify(status);
 
     /// <inheritdoc />
     public async ValueTask<Uri?> BuildLogoutUrlAsync(LogoutInput input, CancellationToken cancellationToken)
