@@ -1,10 +1,11 @@
+using Broker.Api;
 using Broker.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 SiloSettings settings;
 try
 {
-    settings = SiloSettings.Load(builder.Configuration);
+    settings = SiloSettings.Load(builder.Configuration, builder.Environment);
 }
 catch (ConfigurationException e)
 {
@@ -17,7 +18,10 @@ var app = builder.Build();
 if (args is ["migrate", ..])
     return await app.MigrateAsync(settings);
 
+app.UseBrokerApi();
 app.MapOpsEndpoints();
+app.MapBrokerApi();
+app.LogStartupNotes(settings);
 await app.RunAsync();
 return 0;
 

@@ -13,8 +13,9 @@ public interface IPendingLoginGrain
     /// <summary>Stores the login and returns where to send the browser.</summary>
     Task<BeginLoginResult> BeginAsync(BeginLogin login);
 
-    /// <summary>Consumes the login with the provider's callback.</summary>
-    Task<CompleteLoginResult> CompleteAsync(CallbackInput callback);
+    /// <summary>Consumes the login with the provider's callback. A callback that arrives on another
+    /// tenant's URL is rejected without using the login up.</summary>
+    Task<CompleteLoginResult> CompleteAsync(string tenantId, CallbackInput callback);
 }
 
 /// <param name="RedirectUri">The broker's callback URL for the tenant, as registered upstream.</param>

@@ -65,9 +65,9 @@ public sealed class PendingLoginGrain(
         return new BeginLoginResult.Redirect(redirect.Url);
     }
 
-    public async Task<CompleteLoginResult> CompleteAsync(CallbackInput callback)
+    public async Task<CompleteLoginResult> CompleteAsync(string tenantId, CallbackInput callback)
     {
-        if (State.Status != PendingLoginStatus.Pending)
+        if (State.Status != PendingLoginStatus.Pending || State.TenantId != tenantId)
             return new CompleteLoginResult.Rejected("unknown or already used state");
         if (time.GetUtcNow() >= State.ExpiresAt)
             return new CompleteLoginResult.Rejected("expired state");

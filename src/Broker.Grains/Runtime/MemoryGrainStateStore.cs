@@ -25,6 +25,13 @@ public sealed class MemoryGrainStateStore : IGrainStateStore
         }
     }
 
+    /// <summary>How many grains of a type have state matching <paramref name="predicate"/> (for gauges).</summary>
+    public int Count(string grainType, Func<string, bool> predicate)
+    {
+        lock (_rows)
+            return _rows.Count(r => r.Key.Type == grainType && predicate(r.Value.Json));
+    }
+
     public Task DeleteAsync(GrainId grain, string expectedEtag, CancellationToken cancellationToken = default)
     {
         lock (_rows)

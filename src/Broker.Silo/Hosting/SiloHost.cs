@@ -1,4 +1,8 @@
-using Broker.Grains.Runtime;
+using Broker.Api;
+using Broker.Grains;
+using Broker.Grains.Connectors;
+using Broker.Silo.Metrics;
+using Microsoft.AspNetCore.DataProtection;
 using Broker.Silo.Postgres;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -19,12 +23,50 @@ public static class SiloHost
         builder.Services.AddSingleton(settings.Reminders);
         builder.Services.AddSingleton(settings.Activations);
         builder.Services.AddBrokerStorage(settings);
-        builder.Services.AddGrainRuntime(_ => { });
+        AddDataProtection(builder.Services, settings);
+        var publicBaseUrl = settings.Api.PublicBaseUrl;
+        builder.Services.AddBrokerGrains(
+            new BrokerGrainOptions { PublicBaseUrl = publicBaseUrl },
+            new ConnectorOptions
+            {
+                AllowHttpUpstreams = settings.AllowHttpUpstreams,
+                DevIdpBaseUrl = settings.Api.DevIdpEnabled ? new Uri(publicBaseUrl, "dev-idp/") : null,
+            });
+        builder.Services.AddBrokerApi(settings.Api);
+        builder.Services.AddSingleton(sp => new PrometheusMetrics(ActiveSessions.Counter(sp)));
         return builder;
+    }
+
+    /// <summary>
+    /// Secrets at rest are encrypted with the Data Protection key ring, so every silo must read the
+    /// same ring: with <c>Broker:DataProtection:KeysDirectory</c> it lives in that (shared) directory;
+    /// otherwise on PostgreSQL it lives in the database, wrapped by the master key; on Memory (one
+    /// process) ASP.NET's per-machine default is enough.
+    /// </summary>
+    private static void AddDataProtection(IServiceCollection services, SiloSettings settings)
+    {
+        if (settings.DataProtectionKeysDirectory is { } directory)
+            services.AddDataProtection().SetApplicationName("Broker").PersistKeysToFileSystem(new DirectoryInfo(directory));
+        else
+            services.AddBrokerDataProtection(settings.MasterKeys, keysInPostgres: settings.Storage == StorageKind.Postgres);
+    }
+
+    /// <summary>Lines for the person who started the silo, logged once it listens.</summary>
+    public static WebApplication LogStartupNotes(this WebApplication app, SiloSettings settings)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Broker.Silo");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            if (settings.AdminTokenGenerated)
+                logger.LogWarning("Development admin token (generated for this run; set Broker__AdminToken to fix one): {AdminToken}", settings.Api.AdminToken);
+        });
+        return app;
     }
 
     public static WebApplication MapOpsEndpoints(this WebApplication app)
     {
+        app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Write(), "text/plain; version=0.0.4; charset=utf-8"))
+            .ExcludeFromDescription();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         return app;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using Broker.Api;
 using Broker.Grains.Runtime;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
@@ -18,27 +20,116 @@ public sealed record SiloSettings(
     ReminderOptions Reminders,
     ActivationOptions Activations)
 {
-    public static SiloSettings Load(IConfiguration config)
+    /// <summary>Admin token, public URL, rate limit, dev IdP and demo switches.</summary>
+    public required BrokerApiOptions Api { get; init; }
+
+    /// <summary>Whether plain-http provider URLs are accepted (<c>Broker:AllowHttpUpstreams</c>).</summary>
+    public bool AllowHttpUpstreams { get; init; }
+
+    /// <summary>A shared directory holding the Data Protection key ring (e.g. a mounted Secret); null when
+    /// the ring lives in PostgreSQL (with <see cref="MasterKeys"/>) or, on Memory, in the process.</summary>
+    public string? DataProtectionKeysDirectory { get; init; }
+
+    /// <summary>The keys that wrap the key ring stored in PostgreSQL.</summary>
+    public MasterKeys? MasterKeys { get; init; }
+
+    /// <summary>True when no admin token was configured in Development and one was made up (logged once at start).</summary>
+    public bool AdminTokenGenerated { get; init; }
+
+    public static SiloSettings Load(IConfiguration config, IHostEnvironment environment)
     {
         var storage = ParseStorage(config["Broker:Storage"]);
         var connectionString = config.GetConnectionString("Broker");
         if (storage == StorageKind.Postgres)
             CheckConnectionString(connectionString);
-        return new SiloSettings(
-            storage,
-            connectionString,
-            new ReminderOptions
+        var reminders = new ReminderOptions
+        {
+            PollInterval = Seconds(config, "Broker:Reminders:PollIntervalSeconds", 1, min: 0.05, max: 60),
+            LeaseTime = Seconds(config, "Broker:Reminders:LeaseSeconds", 10, min: 1, max: 3600),
+            BatchSize = (int)Number(config, "Broker:Reminders:BatchSize", 256, min: 1, max: 10_000, whole: true),
+            DeliveryParallelism = (int)Number(config, "Broker:Reminders:DeliveryParallelism", 16, min: 1, max: 1024, whole: true),
+        };
+        var activations = new ActivationOptions
+        {
+            IdleTimeout = Seconds(config, "Broker:Activations:IdleTimeoutSeconds", 120, min: 1, max: 86_400),
+            CollectionInterval = Seconds(config, "Broker:Activations:CollectionIntervalSeconds", 30, min: 0.1, max: 3600),
+        };
+        var development = environment.IsDevelopment();
+        var (adminToken, generated) = AdminToken(config["Broker:AdminToken"], development);
+        var devIdp = Flag(config, "Broker:DevIdp:Enabled", development);
+        var demo = Flag(config, "Broker:Demo:Enabled", development);
+        // The demo tenant signs in with a dev connection, which needs the dev IdP served.
+        if (demo && !devIdp)
+            throw new ConfigurationException("Broker:Demo:Enabled", "needs Broker:DevIdp:Enabled=true (the demo signs in with the development IdP).");
+        var keysDirectory = string.IsNullOrWhiteSpace(config["Broker:DataProtection:KeysDirectory"]) ? null : config["Broker:DataProtection:KeysDirectory"];
+        return new SiloSettings(storage, connectionString, reminders, activations)
+        {
+            Api = new BrokerApiOptions
             {
-                PollInterval = Seconds(config, "Broker:Reminders:PollIntervalSeconds", 1, min: 0.05, max: 60),
-                LeaseTime = Seconds(config, "Broker:Reminders:LeaseSeconds", 10, min: 1, max: 3600),
-                BatchSize = (int)Number(config, "Broker:Reminders:BatchSize", 256, min: 1, max: 10_000, whole: true),
-                DeliveryParallelism = (int)Number(config, "Broker:Reminders:DeliveryParallelism", 16, min: 1, max: 1024, whole: true),
+                AdminToken = adminToken,
+                PublicBaseUrl = PublicBaseUrl(config, development),
+                RateLimitPermitsPerMinute = (int)Number(config, "Broker:RateLimit:PermitsPerMinute", 60, min: 0, max: 1_000_000, whole: true),
+                DevIdpEnabled = devIdp,
+                DemoEnabled = demo,
             },
-            new ActivationOptions
-            {
-                IdleTimeout = Seconds(config, "Broker:Activations:IdleTimeoutSeconds", 120, min: 1, max: 86_400),
-                CollectionInterval = Seconds(config, "Broker:Activations:CollectionIntervalSeconds", 30, min: 0.1, max: 3600),
-            });
+            AllowHttpUpstreams = Flag(config, "Broker:AllowHttpUpstreams", development),
+            DataProtectionKeysDirectory = keysDirectory,
+            MasterKeys = DataProtectionServices.LoadMasterKeys(config, required: storage == StorageKind.Postgres && keysDirectory is null),
+            AdminTokenGenerated = generated,
+        };
+    }
+
+    private static (string Token, bool Generated) AdminToken(string? value, bool development)
+    {
+        const string key = "Broker:AdminToken";
+        if (string.IsNullOrEmpty(value))
+        {
+            return development
+                ? (Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_'), true)
+                : throw new ConfigurationException(key, "is required outside Development (at least 16 characters).");
+        }
+        // The value itself is never echoed: a typo'd secret should not land in a log.
+        if (value.Length < 16 || value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            throw new ConfigurationException(key, $"must be at least 16 characters without spaces (it has {value.Length}).");
+        return (value, false);
+    }
+
+    private static Uri PublicBaseUrl(IConfiguration config, bool development)
+    {
+        const string key = "Broker:PublicBaseUrl";
+        var raw = config[key];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            if (!development)
+                throw new ConfigurationException(key, "is required outside Development (the absolute http(s) URL browsers use to reach the broker).");
+            raw = FirstListenAddress(config["urls"]) ?? "http://localhost:5000";
+        }
+        if (!Uri.TryCreate(raw, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+            throw new ConfigurationException(key, $"must be an absolute http or https URL without query, fragment or credentials, not '{raw}'.");
+        // A trailing slash, so that relative paths resolve below it rather than replacing its last segment.
+        return uri.AbsolutePath.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+    }
+
+    /// <summary>The first ASPNETCORE_URLS address, with a wildcard host made into localhost.</summary>
+    private static string? FirstListenAddress(string? urls)
+    {
+        var first = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        if (first is null)
+            return null;
+        foreach (var wildcard in new[] { "://+", "://*", "://0.0.0.0", "://[::]" })
+            first = first.Replace(wildcard, "://localhost", StringComparison.Ordinal);
+        return first;
+    }
+
+    private static bool Flag(IConfiguration config, string key, bool fallback)
+    {
+        var raw = config[key];
+        if (string.IsNullOrEmpty(raw))
+            return fallback;
+        return bool.TryParse(raw, out var value)
+            ? value
+            : throw new ConfigurationException(key, $"must be true or false, not '{raw}'.");
     }
 
     private static StorageKind ParseStorage(string? value)

@@ -18,13 +18,25 @@ public sealed class LoginTests
         var (state, callback) = await kit.AuthorizeAsync();
         var login = kit.Grains.GetGrain<IPendingLoginGrain>(state);
 
-        var success = Assert.IsType<CompleteLoginResult.Success>(await login.CompleteAsync(callback));
+        var success = Assert.IsType<CompleteLoginResult.Success>(await login.CompleteAsync(kit.Tenant, callback));
         Assert.Equal(("https://app.example/done", "app-state"), (success.ReturnTo, success.AppState));
         Assert.True(RandomIds.IsWellFormed(success.HandoffCode));
 
-        Assert.IsType<CompleteLoginResult.Rejected>(await login.CompleteAsync(callback));
+        Assert.IsType<CompleteLoginResult.Rejected>(await login.CompleteAsync(kit.Tenant, callback));
         Assert.Null(await kit.States.ReadAsync(new GrainId("login", state)));
         Assert.Single(kit.Provider.RequestsTo("/token")); // the replay never reached the provider
+    }
+
+    [Fact]
+    public async Task A_callback_on_another_tenants_url_is_rejected_without_using_the_login_up()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, callback) = await kit.AuthorizeAsync();
+        var login = kit.Grains.GetGrain<IPendingLoginGrain>(state);
+
+        Assert.IsType<CompleteLoginResult.Rejected>(await login.CompleteAsync("another-tenant", callback));
+
+        Assert.IsType<CompleteLoginResult.Success>(await login.CompleteAsync(kit.Tenant, callback));
     }
 
     [Fact]
@@ -35,8 +47,8 @@ public sealed class LoginTests
         var (state, callback) = await kit.AuthorizeAsync();
 
         var outcomes = await Task.WhenAll(
-            kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback),
-            other.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+            kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback),
+            other.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback));
 
         Assert.Single(outcomes, o => o is CompleteLoginResult.Success);
         Assert.Single(outcomes, o => o is CompleteLoginResult.Rejected);
@@ -50,7 +62,7 @@ public sealed class LoginTests
         var (state, callback) = await kit.AuthorizeAsync();
 
         kit.Clock.Advance(TimeSpan.FromMinutes(10));
-        Assert.IsType<CompleteLoginResult.Rejected>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+        Assert.IsType<CompleteLoginResult.Rejected>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback));
         Assert.NotNull(await kit.States.ReadAsync(new GrainId("login", state)));
 
         await kit.AdvanceAsync(TimeSpan.Zero);
@@ -68,7 +80,7 @@ public sealed class LoginTests
         await using var kit = await BrokerGrainsKit.StartAsync();
         var (state, _) = await kit.AuthorizeAsync();
 
-        var outcome = await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(new CallbackInput(null, upstream));
+        var outcome = await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, new CallbackInput(null, upstream));
 
         var error = Assert.IsType<CompleteLoginResult.AppError>(outcome);
         Assert.Equal((toApp, "app-state"), (error.Error, error.AppState));
@@ -81,7 +93,7 @@ public sealed class LoginTests
         var (state, callback) = await kit.AuthorizeAsync();
         kit.Provider.FailNext(FakeEndpoint.Token, FakeFailure.OAuthError("invalid_grant"));
 
-        var error = Assert.IsType<CompleteLoginResult.AppError>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+        var error = Assert.IsType<CompleteLoginResult.AppError>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback));
 
         Assert.Equal("server_error", error.Error);
     }
@@ -122,7 +134,7 @@ public sealed class HandoffAndUserTests
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
         var (state, callback) = await kit.AuthorizeAsync();
-        var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+        var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback));
         var code = kit.Grains.GetGrain<IHandoffCodeGrain>(success.HandoffCode);
 
         Assert.False(await code.PeekAsync("another-tenant"));
@@ -139,7 +151,7 @@ public sealed class HandoffAndUserTests
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
         var (state, callback) = await kit.AuthorizeAsync();
-        var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+        var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback));
 
         kit.Clock.Advance(TimeSpan.FromSeconds(60));
 

@@ -67,8 +67,8 @@ public sealed class PostgresBrokerGrainsTests : IAsyncLifetime
             var (state, callback) = await _kit.AuthorizeAsync();
 
             var outcomes = await Task.WhenAll(
-                _kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback),
-                other.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback));
+                _kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(_kit.Tenant, callback),
+                other.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(_kit.Tenant, callback));
 
             Assert.Single(outcomes, o => o is CompleteLoginResult.Success);
             Assert.Single(outcomes, o => o is CompleteLoginResult.Rejected);

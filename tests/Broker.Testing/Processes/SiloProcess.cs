@@ -19,6 +19,12 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     private SiloProcess(Process process) => _process = process;
 
+    /// <summary>The admin token every test silo gets unless the test names another.</summary>
+    public const string AdminToken = "test-admin-token-0123456789abcdef";
+
+    /// <summary>One master key for every test silo, so silos over one database share the key ring.</summary>
+    public const string MasterKey = "YnJva2VyLXRlc3RzLW1hc3Rlci1rZXktMzItYnl0ZXM=";
+
     public Uri BaseAddress { get; private set; } = null!;
 
     public int Id => _process.Id;
@@ -94,6 +100,10 @@ public sealed partial class SiloProcess : IAsyncDisposable
             info.Environment.Remove(key);
         info.Environment["DOTNET_ENVIRONMENT"] = null;
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // What Production requires; a test names its own values to override these.
+        info.Environment["Broker__AdminToken"] = AdminToken;
+        info.Environment["Broker__PublicBaseUrl"] = "http://127.0.0.1/";
+        info.Environment["Broker__DataProtection__MasterKey"] = MasterKey;
         foreach (var (key, value) in environment)
             info.Environment[key] = value;
 

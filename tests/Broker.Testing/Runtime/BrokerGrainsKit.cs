@@ -98,7 +98,7 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
     public async Task<string> LoginAsync()
     {
         var (state, callback) = await AuthorizeAsync();
-        var outcome = await Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(callback);
+        var outcome = await Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(Tenant, callback);
         var success = outcome as CompleteLoginResult.Success ?? throw new InvalidOperationException($"The login failed: {outcome}");
         return await Grains.GetGrain<IHandoffCodeGrain>(success.HandoffCode).RedeemAsync(Tenant)
             ?? throw new InvalidOperationException("The hand-off code was not redeemed.");

@@ -1,0 +1,91 @@
+using Broker.Grains.Runtime;
+using Broker.Grains.Tenants;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Broker.Api;
+
+/// <summary>The operator's routes (DESIGN.md §3); the bearer is the admin token, never a tenant key.</summary>
+public static class AdminEndpoints
+{
+    public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/admin/tenants").WithTags("Admin");
+        group.MapPost("/", CreateTenantAsync).WithName("CreateTenant");
+        group.MapGet("/{tenant}", GetTenantAsync).WithName("GetTenant");
+        group.MapDelete("/{tenant}", DeleteTenantAsync).WithName("DeleteTenant");
+        group.MapPost("/{tenant}/api-keys", AddApiKeyAsync).WithName("AddApiKey");
+        return app;
+    }
+
+    /// <summary>Creates a tenant and returns its first API key; the key is shown this once.</summary>
+    public static async Task<Results<Created<CreatedTenantResponse>, ProblemHttpResult>> CreateTenantAsync(HttpContext http, GrainFactory grains)
+    {
+        var body = await JsonBody.ReadAsync<CreateTenantBody>(http.Request, Validate);
+        var id = body.Value?.Id;
+        var refused = await ApiChecks.RunAsync(http, new Rules
+        {
+            Body = body.Check,
+            IsDuplicateAsync = async () => id is not null && await grains.GetGrain<ITenantGrain>(id).GetStatusAsync() == TenantStatus.Active,
+            Caller = Caller.Admin,
+        });
+        if (refused is not null)
+            return refused;
+
+        var created = await grains.GetGrain<ITenantGrain>(id!).CreateAsync(body.Value!.DisplayName!, body.Value.ReturnUrls ?? []);
+        // Not created: another request made the same tenant after the duplicate check.
+        if (!created.Created || created.ApiKey is null)
+            return Problems.TenantExists();
+        return TypedResults.Created($"/admin/tenants/{id}", new CreatedTenantResponse(id!, created.ApiKey));
+    }
+
+    public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> GetTenantAsync(string tenant, HttpContext http, GrainFactory grains)
+    {
+        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant));
+        if (refused is not null)
+            return refused;
+        var view = await grains.GetGrain<ITenantGrain>(tenant).GetAsync();
+        return view is null ? Problems.NotFound("tenant") : TypedResults.Ok(TenantResponse.From(view));
+    }
+
+    /// <summary>Deletes the tenant: its keys stop working at once (401 from then on) and its connections go.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTenantAsync(string tenant, HttpContext http, GrainFactory grains)
+    {
+        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant));
+        if (refused is not null)
+            return refused;
+        return await grains.GetGrain<ITenantGrain>(tenant).DeleteAsync() ? TypedResults.NoContent() : Problems.NotFound("tenant");
+    }
+
+    /// <summary>A further key; the older ones stay valid (rotation without downtime).</summary>
+    public static async Task<Results<Created<ApiKeyResponse>, ProblemHttpResult>> AddApiKeyAsync(string tenant, HttpContext http, GrainFactory grains)
+    {
+        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant));
+        if (refused is not null)
+            return refused;
+        var key = await grains.GetGrain<ITenantGrain>(tenant).AddApiKeyAsync();
+        return key is null ? Problems.NotFound("tenant") : TypedResults.Created((string?)null, new ApiKeyResponse(key));
+    }
+
+    private static Rules AdminRules(string tenant) => new()
+    {
+        Ids = [("tenant", Ids.IsTenantOrConnection(tenant))],
+        Tenant = tenant,
+        Caller = Caller.Admin,
+    };
+
+    private static Dictionary<string, string[]> Validate(CreateTenantBody body)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!Ids.IsTenantOrConnection(body.Id))
+            errors["id"] = ["is required and must match ^[a-z0-9][a-z0-9-]{1,62}$."];
+        TenantEndpoints.CheckDisplayName(errors, body.DisplayName);
+        if (body.ReturnUrls is null)
+            errors["returnUrls"] = ["is required (it may be empty)."];
+        else
+            TenantEndpoints.CheckReturnUrls(errors, body.ReturnUrls);
+        return errors;
+    }
+}

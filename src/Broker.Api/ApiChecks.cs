@@ -1,0 +1,107 @@
+using Broker.Grains.Runtime;
+using Broker.Grains.Tenants;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Broker.Api;
+
+/// <summary>Who may call a route: /admin takes only the admin token; tenant routes take the tenant's key or the admin token.</summary>
+public enum Caller { Admin, TenantOrAdmin }
+
+/// <summary>A lookup whose failure is a 404 naming <see cref="What"/>.</summary>
+public sealed record Lookup(string What, Func<Task<bool>> ExistsAsync);
+
+/// <summary>What one REST request needs checked. Every member is optional; <see cref="ApiChecks.RunAsync"/> applies them in §6 order.</summary>
+public sealed record Rules
+{
+    /// <summary>Path ids with whether each is well formed.</summary>
+    public IReadOnlyList<(string Name, bool WellFormed)> Ids { get; init; } = [];
+
+    public BodyCheck Body { get; init; } = BodyCheck.Fine;
+
+    /// <summary>The tenant the route acts on; it must exist (not for tenant creation).</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>A resource of the tenant that must exist (connection, session, user).</summary>
+    public Lookup? Resource { get; init; }
+
+    /// <summary>For exchange: whether the hand-off code is valid, checked without using it up.</summary>
+    public Func<Task<bool>>? GrantIsValidAsync { get; init; }
+
+    /// <summary>For tenant creation: whether the id is taken.</summary>
+    public Func<Task<bool>>? IsDuplicateAsync { get; init; }
+
+    public Caller Caller { get; init; } = Caller.TenantOrAdmin;
+
+    public RateLimitedRoute? RateLimit { get; init; }
+}
+
+/// <summary>
+/// The status-code order of DESIGN.md §6 in one place, "the first rule that applies wins":
+/// 400 malformed id or body; 404 unknown tenant or resource; 400 invalid_grant; 409 duplicate;
+/// 401 missing or wrong bearer (a tenant key on /admin, a deleted tenant's key); 404 another
+/// tenant's key; 413 body too large; 429 rate limited. Handlers run their action only when this
+/// returns null, so a request refused here has changed nothing.
+/// </summary>
+public static class ApiChecks
+{
+    public static async Task<ProblemHttpResult?> RunAsync(HttpContext http, Rules rules)
+    {
+        var services = http.RequestServices;
+        var options = services.GetRequiredService<BrokerApiOptions>();
+        var grains = services.GetRequiredService<GrainFactory>();
+        // The permit is taken first so every request counts against the budget; a refusal is only
+        // reported at its place in the order, last.
+        using var permit = rules.RateLimit is { } route ? services.GetRequiredService<RateLimits>().Acquire(http, route) : null;
+
+        foreach (var (name, wellFormed) in rules.Ids)
+        {
+            if (!wellFormed)
+                return Problems.Invalid(name, name is "session" or "user" ? $"is not a well-formed {name} id." : "must match ^[a-z0-9][a-z0-9-]{1,62}$.");
+        }
+        if (rules.Body.Invalid is { } invalid)
+            return invalid;
+
+        var token = BearerAuth.Token(http.Request);
+        var isAdmin = BearerAuth.IsAdmin(token, options.AdminToken);
+        if (rules.Tenant is { } tenant)
+        {
+            switch (await grains.GetGrain<ITenantGrain>(tenant).GetStatusAsync())
+            {
+                case TenantStatus.Unknown:
+                    return Problems.NotFound("tenant");
+                // A deleted tenant's resources are not looked up: its old keys get 401 (they were
+                // valid once, so "not found" would mislead), the operator gets 404.
+                case TenantStatus.Deleted:
+                    return isAdmin ? Problems.NotFound("tenant") : Problems.Unauthorized(http, token is not null);
+            }
+            if (rules.Resource is { } resource && !await resource.ExistsAsync())
+                return Problems.NotFound(resource.What);
+        }
+
+        if (rules.GrantIsValidAsync is { } grantIsValid && !await grantIsValid())
+            return Problems.InvalidGrant();
+        if (rules.IsDuplicateAsync is { } isDuplicate && await isDuplicate())
+            return Problems.TenantExists();
+
+        if (!isAdmin && await AuthenticateTenantAsync(http, grains, token, rules) is { } refused)
+            return refused;
+        if (rules.Body.TooLarge)
+            return Problems.TooLarge();
+        if (permit is { IsAcquired: false })
+            return Problems.RateLimited(http, RateLimits.RetryAfter(permit));
+        return null;
+    }
+
+    /// <summary>401 for no key, a wrong key or a key on /admin; 404 for another tenant's valid key.</summary>
+    private static async Task<ProblemHttpResult?> AuthenticateTenantAsync(HttpContext http, GrainFactory grains, string? token, Rules rules)
+    {
+        if (token is null || rules.Caller == Caller.Admin || rules.Tenant is null || BearerAuth.TenantOfKey(token) is not { } keyTenant)
+            return Problems.Unauthorized(http, token is not null);
+        // Asking the key's own tenant is what tells "wrong key" (401) from "another tenant's key" (404).
+        if (!await grains.GetGrain<ITenantGrain>(keyTenant).CheckApiKeyAsync(token))
+            return Problems.Unauthorized(http, tokenSent: true);
+        return keyTenant == rules.Tenant ? null : Problems.NotFound("tenant");
+    }
+}

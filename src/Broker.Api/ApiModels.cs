@@ -1,0 +1,146 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Broker.Grains.Connectors;
+using Broker.Grains.Sessions;
+using Broker.Grains.Tenants;
+
+namespace Broker.Api;
+
+// Request bodies. Members are nullable so that a missing one is reported by validation, with the
+// other problems of the same body, instead of one serializer error at a time.
+
+public sealed record CreateTenantBody(string? Id, string? DisplayName, IReadOnlyList<string>? ReturnUrls);
+
+/// <summary>PATCH: members left out are kept (DESIGN.md §6); explicit nulls are refused.</summary>
+public sealed record PatchTenantBody(string? DisplayName, IReadOnlyList<string>? ReturnUrls, SessionPolicyBody? SessionPolicy);
+
+public sealed record SessionPolicyBody(int? RefreshLeadSeconds, int? LifetimeSeconds);
+
+public sealed record ExchangeBody(string? Code);
+
+/// <summary>PUT of a connection (DESIGN.md §3). <c>id</c> may be sent but must equal the path's.</summary>
+public sealed record ConnectionBody(
+    string? Id,
+    string? Type,
+    string? ClientId,
+    string? ClientSecret,
+    IReadOnlyList<string>? Scopes,
+    string? Issuer,
+    string? BaseUrl,
+    EndpointsBody? Endpoints,
+    string? TokenEndpointAuthMethod,
+    bool? UsePkce,
+    IReadOnlyDictionary<string, string>? ExtraAuthorizeParams,
+    IReadOnlyDictionary<string, JsonElement>? Options,
+    string? ApiBaseUrl)
+{
+    public ConnectionConfig ToConfig(string id) => new()
+    {
+        Id = id,
+        Type = Type ?? "",
+        ClientId = ClientId,
+        ClientSecret = ClientSecret,
+        Scopes = Scopes ?? [],
+        Issuer = Issuer,
+        BaseUrl = BaseUrl,
+        Endpoints = Endpoints is { } e
+            ? new Grains.Connectors.ConnectionEndpoints { Authorize = e.Authorize, Token = e.Token, Userinfo = e.Userinfo, Revocation = e.Revocation, Introspection = e.Introspection, Logout = e.Logout, Jwks = e.Jwks }
+            : new Grains.Connectors.ConnectionEndpoints(),
+        TokenEndpointAuthMethod = TokenEndpointAuthMethod ?? TokenEndpointAuthMethods.ClientSecretBasic,
+        UsePkce = UsePkce ?? true,
+        ExtraAuthorizeParams = ExtraAuthorizeParams ?? new Dictionary<string, string>(),
+        Options = (Options ?? new Dictionary<string, JsonElement>()).ToDictionary(o => o.Key, o => OptionText(o.Value) ?? ""),
+        ApiBaseUrl = ApiBaseUrl,
+    };
+
+    /// <summary>Problems the connector validator cannot see: option values that are not scalars, an id that contradicts the path.</summary>
+    public IEnumerable<ConfigError> ShapeErrors(string pathId)
+    {
+        if (Id is not null && Id != pathId)
+            yield return new("id", "must equal the connection id in the path, or be left out.");
+        foreach (var (name, value) in ExtraAuthorizeParams ?? new Dictionary<string, string>())
+        {
+            if (value is null)
+                yield return new($"extraAuthorizeParams.{name}", "must be a string.");
+        }
+        foreach (var (name, value) in Options ?? new Dictionary<string, JsonElement>())
+        {
+            if (OptionText(value) is null)
+                yield return new($"options.{name}", "must be a string, number or boolean.");
+        }
+    }
+
+    // Provider options are strings inside the broker; QQ's unionId may be sent as a JSON boolean.
+    private static string? OptionText(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        JsonValueKind.Number => value.GetRawText(),
+        _ => null,
+    };
+}
+
+public sealed record EndpointsBody(string? Authorize, string? Token, string? Userinfo, string? Revocation, string? Introspection, string? Logout, string? Jwks);
+
+// Responses (DESIGN.md §6). Never a secret; a token only in TokenResponse.
+
+public sealed record CreatedTenantResponse(string Id, string ApiKey);
+
+public sealed record ApiKeyResponse(string ApiKey);
+
+public sealed record ItemsResponse<T>(IReadOnlyList<T> Items);
+
+public sealed record SessionPolicyResponse(int RefreshLeadSeconds, int LifetimeSeconds);
+
+public sealed record TenantResponse(string Id, string DisplayName, IReadOnlyList<string> ReturnUrls, SessionPolicyResponse SessionPolicy, DateTimeOffset CreatedAt)
+{
+    public static TenantResponse From(TenantView t) =>
+        new(t.Id, t.DisplayName, t.ReturnUrls, new(t.SessionPolicy.RefreshLeadSeconds, t.SessionPolicy.LifetimeSeconds), t.CreatedAt);
+}
+
+/// <summary>A connection as the API shows it: everything but the secret, and whether one is set.</summary>
+public sealed record ConnectionResponse(
+    string Id,
+    string Type,
+    string? ClientId,
+    bool HasClientSecret,
+    IReadOnlyList<string> Scopes,
+    string? Issuer,
+    string? BaseUrl,
+    EndpointsBody Endpoints,
+    string TokenEndpointAuthMethod,
+    bool UsePkce,
+    IReadOnlyDictionary<string, string> ExtraAuthorizeParams,
+    IReadOnlyDictionary<string, string> Options,
+    string? ApiBaseUrl)
+{
+    public static ConnectionResponse From(ConnectionConfig c) => new(
+        c.Id, c.Type, c.ClientId, !string.IsNullOrEmpty(c.ClientSecret), c.Scopes, c.Issuer, c.BaseUrl,
+        new EndpointsBody(c.Endpoints.Authorize, c.Endpoints.Token, c.Endpoints.Userinfo, c.Endpoints.Revocation, c.Endpoints.Introspection, c.Endpoints.Logout, c.Endpoints.Jwks),
+        c.TokenEndpointAuthMethod, c.UsePkce, c.ExtraAuthorizeParams, c.Options, c.ApiBaseUrl);
+}
+
+public sealed record UserResponse(string Id, string Subject, string Connection, string? Name, string? Email, string? AvatarUrl, JsonObject Raw)
+{
+    public static UserResponse From(UserView u) => new(u.Id, u.Subject, u.Connection, u.Name, u.Email, u.AvatarUrl, u.Raw);
+}
+
+public sealed record SessionResponse(
+    string SessionId,
+    string Status,
+    string? EndReason,
+    UserResponse User,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset? AccessTokenExpiresAt,
+    DateTimeOffset? RefreshedAt)
+{
+    public static SessionResponse From(SessionView s) =>
+        new(s.SessionId, s.Status, s.EndReason, UserResponse.From(s.User), s.CreatedAt, s.ExpiresAt, s.AccessTokenExpiresAt, s.RefreshedAt);
+}
+
+public sealed record ExchangeResponse(string SessionId, UserResponse User, DateTimeOffset ExpiresAt);
+
+/// <summary>GET .../token; <c>scope</c> is space-separated (RFC 6749 §3.3).</summary>
+public sealed record TokenResponse(string AccessToken, string TokenType, DateTimeOffset? ExpiresAt, string? Scope);

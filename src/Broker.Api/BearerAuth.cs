@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Broker.Api;
+
+/// <summary>Reads bearer tokens (RFC 6750 §2.1) and tells the admin token and tenant API keys apart.</summary>
+public static class BearerAuth
+{
+    /// <summary>The token of an <c>Authorization: Bearer ...</c> header, or null when there is none.</summary>
+    public static string? Token(HttpRequest request)
+    {
+        var header = request.Headers.Authorization;
+        if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            return null;
+        var token = value["Bearer ".Length..].Trim();
+        return token.Length is > 0 and <= 512 ? token : null;
+    }
+
+    /// <summary>
+    /// Constant-time comparison. Hashing first makes both sides the same length, so neither the
+    /// content nor the length of the admin token leaks through timing.
+    /// </summary>
+    public static bool IsAdmin(string? token, string adminToken)
+    {
+        if (token is null)
+            return false;
+        Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(token), given);
+        SHA256.HashData(Encoding.UTF8.GetBytes(adminToken), expected);
+        return CryptographicOperations.FixedTimeEquals(given, expected);
+    }
+
+    /// <summary>The tenant an API key names: keys are <c>{tenantId}.{secret}</c>, and tenant ids have no dot.</summary>
+    public static string? TenantOfKey(string token)
+    {
+        var dot = token.LastIndexOf('.');
+        return dot > 0 && Ids.IsTenantOrConnection(token[..dot]) ? token[..dot] : null;
+    }
+}

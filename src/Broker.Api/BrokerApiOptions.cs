@@ -1,0 +1,26 @@
+namespace Broker.Api;
+
+/// <summary>What the HTTP front end needs from the silo's configuration, parsed and checked at start.</summary>
+public sealed record BrokerApiOptions
+{
+    /// <summary>The largest JSON body read (DESIGN.md §6); anything bigger is a 413.</summary>
+    public const int MaxJsonBodyBytes = 64 * 1024;
+
+    /// <summary>The operator's bearer token (<c>Broker:AdminToken</c>); acts on /admin and on every tenant's REST routes.</summary>
+    public required string AdminToken { get; init; }
+
+    /// <summary>Where browsers reach the broker, with a trailing slash (<c>Broker:PublicBaseUrl</c>).</summary>
+    public required Uri PublicBaseUrl { get; init; }
+
+    /// <summary>Requests per minute per client IP on each of login, callback and exchange; 0 turns limiting off.</summary>
+    public int RateLimitPermitsPerMinute { get; init; } = 60;
+
+    /// <summary>Serve the built-in development IdP under <c>/dev-idp</c>.</summary>
+    public bool DevIdpEnabled { get; init; }
+
+    /// <summary>Seed the <c>demo</c> tenant and serve the demo app page under <c>/demo/</c>.</summary>
+    public bool DemoEnabled { get; init; }
+
+    /// <summary>An absolute URL below <see cref="PublicBaseUrl"/>.</summary>
+    public string Url(string relative) => new Uri(PublicBaseUrl, relative).AbsoluteUri;
+}

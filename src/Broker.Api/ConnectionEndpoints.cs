@@ -1,0 +1,96 @@
+using Broker.Grains.Connectors;
+using Broker.Grains.Runtime;
+using Broker.Grains.Tenants;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Broker.Api;
+
+/// <summary>A tenant's client configurations at upstream providers (DESIGN.md §3). Secrets go in, never out.</summary>
+public static class ConnectionEndpoints
+{
+    public static IEndpointRouteBuilder MapConnectionEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/tenants/{tenant}/connections").WithTags("Connections");
+        group.MapPut("/{connection}", PutAsync).WithName("PutConnection");
+        group.MapGet("/", ListAsync).WithName("ListConnections");
+        group.MapGet("/{connection}", GetAsync).WithName("GetConnection");
+        group.MapDelete("/{connection}", DeleteAsync).WithName("DeleteConnection");
+        return app;
+    }
+
+    /// <summary>
+    /// Creates (201) or replaces (200) a connection. A replacement is whole: members left out take
+    /// their defaults, and the secret must be sent again, since it is never shown to copy back.
+    /// </summary>
+    public static async Task<Results<Created<ConnectionResponse>, Ok<ConnectionResponse>, ProblemHttpResult>> PutAsync(
+        string tenant, string connection, HttpContext http, GrainFactory grains, ConnectorFactory connectors)
+    {
+        var body = await JsonBody.ReadAsync<ConnectionBody>(http.Request, b => Validate(b, connection, connectors));
+        var refused = await ApiChecks.RunAsync(http, new Rules
+        {
+            Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("connection", Ids.IsTenantOrConnection(connection))],
+            Body = body.Check,
+            Tenant = tenant,
+        });
+        if (refused is not null)
+            return refused;
+
+        var config = body.Value!.ToConfig(connection);
+        var view = ConnectionResponse.From(config);
+        return await grains.GetGrain<ITenantGrain>(tenant).PutConnectionAsync(config) switch
+        {
+            PutConnectionResult.Created => TypedResults.Created($"/api/tenants/{tenant}/connections/{connection}", view),
+            PutConnectionResult.Replaced => TypedResults.Ok(view),
+            _ => Problems.NotFound("tenant"),
+        };
+    }
+
+    public static async Task<Results<Ok<ItemsResponse<ConnectionResponse>>, ProblemHttpResult>> ListAsync(string tenant, HttpContext http, GrainFactory grains)
+    {
+        var refused = await ApiChecks.RunAsync(http, new Rules { Ids = [("tenant", Ids.IsTenantOrConnection(tenant))], Tenant = tenant });
+        if (refused is not null)
+            return refused;
+        var connections = await grains.GetGrain<ITenantGrain>(tenant).ListConnectionsAsync();
+        return TypedResults.Ok(new ItemsResponse<ConnectionResponse>(
+            connections.OrderBy(c => c.Id, StringComparer.Ordinal).Select(ConnectionResponse.From).ToList()));
+    }
+
+    public static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> GetAsync(string tenant, string connection, HttpContext http, GrainFactory grains)
+    {
+        ConnectionConfig? config = null;
+        var refused = await ApiChecks.RunAsync(http, Rules(tenant, connection,
+            async () => (config = await grains.GetGrain<ITenantGrain>(tenant).GetConnectionAsync(connection)) is not null));
+        if (refused is not null)
+            return refused;
+        return TypedResults.Ok(ConnectionResponse.From(config!));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string connection, HttpContext http, GrainFactory grains)
+    {
+        var tenantGrain = grains.GetGrain<ITenantGrain>(tenant);
+        var refused = await ApiChecks.RunAsync(http, Rules(tenant, connection, async () => await tenantGrain.GetConnectionAsync(connection) is not null));
+        if (refused is not null)
+            return refused;
+        return await tenantGrain.DeleteConnectionAsync(connection) ? TypedResults.NoContent() : Problems.NotFound("connection");
+    }
+
+    private static Rules Rules(string tenant, string connection, Func<Task<bool>> exists) => new()
+    {
+        Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("connection", Ids.IsTenantOrConnection(connection))],
+        Tenant = tenant,
+        Resource = new Lookup("connection", exists),
+    };
+
+    private static Dictionary<string, string[]> Validate(ConnectionBody body, string connection, ConnectorFactory connectors)
+    {
+        // The path id is checked on its own (a 400 naming "connection"); here only the body counts.
+        var id = Ids.IsTenantOrConnection(connection) ? connection : "placeholder";
+        return body.ShapeErrors(connection)
+            .Concat(connectors.Validate(body.ToConfig(id)))
+            .GroupBy(e => e.Field)
+            .ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Broker.Api.Demo;
+
+/// <summary>The demo app's one page: sign in, see who you are and your token's expiry count down, refresh, sign out.</summary>
+internal static class DemoPage
+{
+    public static IResult Render(string returnUrl)
+    {
+        var loginUrl = WebUtility.HtmlEncode($"/t/{DemoTenant.TenantId}/login?return_to={Uri.EscapeDataString(returnUrl)}");
+        var html = Template.Replace("{{loginUrl}}", loginUrl, StringComparison.Ordinal);
+        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8);
+    }
+
+    // The state is made and checked in the browser (RFC 6749 §10.12): a code that comes back with a
+    // state this tab did not send is not redeemed.
+    private const string Template = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Demo app</title>
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222}
+        dt{font-weight:600;margin-top:.5rem}dd{margin:0}.muted{color:#666}.error{color:#b00020}
+        button,a.button{padding:.5rem 1rem;margin:.75rem .5rem 0 0;font-size:1rem}img{border-radius:50%;vertical-align:middle}</style></head>
+        <body>
+        <h1>Demo app</h1>
+        <p class="muted">A tenant app played by the broker. It signs in through <code>/t/demo/login</code> with the development IdP.</p>
+        <p class="error" data-testid="error" hidden></p>
+        <section data-testid="signed-out" hidden>
+          <p>You are not signed in.</p>
+          <a class="button" data-testid="sign-in" href="{{loginUrl}}">Sign in</a>
+        </section>
+        <section data-testid="signed-in" hidden>
+          <p><img data-testid="user-avatar" alt="" width="48" height="48"> <strong data-testid="user-name"></strong></p>
+          <dl>
+            <dt>E-mail</dt><dd data-testid="user-email"></dd>
+            <dt>Subject</dt><dd data-testid="user-subject"></dd>
+            <dt>Session</dt><dd><span data-testid="session-status"></span> <span data-testid="session-end-reason"></span></dd>
+            <dt>Access token expires in</dt><dd><span data-testid="token-expires-in"></span> <span class="muted" data-testid="token-expires-at"></span></dd>
+            <dt>Last refreshed</dt><dd data-testid="refreshed-at"></dd>
+          </dl>
+          <button type="button" data-testid="refresh-now">Refresh now</button>
+          <form method="post" action="/demo/logout" style="display:inline"><button type="submit" data-testid="sign-out">Sign out</button></form>
+        </section>
+        <script>
+        const $ = id => document.querySelector(`[data-testid="${id}"]`);
+        let session = null;
+
+        function showError(text) { $("error").textContent = text; $("error").hidden = !text; }
+
+        function render() {
+          $("signed-out").hidden = !!session && session.status === "active";
+          $("signed-in").hidden = !session;
+          if (!session) return;
+          $("user-name").textContent = session.user.name || session.user.subject;
+          $("user-email").textContent = session.user.email || "(none)";
+          $("user-subject").textContent = session.user.subject;
+          $("user-avatar").src = session.user.avatarUrl || "";
+          $("session-status").textContent = session.status;
+          $("session-end-reason").textContent = session.endReason ? `(${session.endReason})` : "";
+          $("refreshed-at").textContent = session.refreshedAt || "not yet";
+          $("token-expires-at").textContent = session.accessTokenExpiresAt ? `(${session.accessTokenExpiresAt})` : "";
+          tick();
+        }
+
+        function tick() {
+          if (!session || !session.accessTokenExpiresAt) { $("token-expires-in").textContent = "unknown"; return; }
+          const seconds = Math.round((Date.parse(session.accessTokenExpiresAt) - Date.now()) / 1000);
+          $("token-expires-in").textContent = seconds > 0 ? `${seconds} s` : "expired (waiting for refresh)";
+        }
+
+        async function call(method, path, body) {
+          const response = await fetch(path, { method, headers: { "content-type": "application/json" }, body: body && JSON.stringify(body) });
+          const json = await response.json().catch(() => null);
+          if (response.ok) return json;
+          if (response.status !== 401 && response.status !== 404) showError(json?.title || `The broker answered ${response.status}.`);
+          return null;
+        }
+
+        async function poll() { session = await call("GET", "/demo/session"); render(); }
+
+        async function start() {
+          const query = new URLSearchParams(location.search);
+          const sentState = sessionStorage.getItem("demo-state");
+          if (query.has("code") || query.has("error")) {
+            history.replaceState(null, "", location.pathname);
+            if (!sentState || query.get("state") !== sentState) showError("The sign-in came back with a state this page did not send; ignored.");
+            else if (query.has("error")) showError(`Sign-in failed: ${query.get("error")}`);
+            else await call("POST", "/demo/exchange", { code: query.get("code") });
+          }
+          const state = crypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
+          sessionStorage.setItem("demo-state", state);
+          $("sign-in").href += "&state=" + state;
+          await poll();
+          setInterval(poll, 5000);
+          setInterval(tick, 1000);
+        }
+
+        $("refresh-now").addEventListener("click", async () => { const view = await call("POST", "/demo/refresh"); if (view) { session = view; render(); } });
+        start();
+        </script>
+        </body></html>
+        """;
+}

@@ -1,0 +1,71 @@
+using Broker.Grains.Connectors;
+using Broker.Grains.Runtime;
+using Broker.Grains.Tenants;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Broker.Api.Demo;
+
+/// <summary>
+/// The <c>demo</c> tenant the demo app plays: created at start (or given a fresh API key when it
+/// survives from an earlier run on PostgreSQL), with the return URL <c>{PublicBaseUrl}/demo/</c> and a
+/// <c>dev</c> connection. The key lives only in this process's memory, as a real app's back end would keep it.
+/// </summary>
+public sealed class DemoTenant(GrainFactory grains, BrokerApiOptions options, ILogger<DemoTenant> logger) : IHostedService
+{
+    public const string TenantId = "demo";
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private string? apiKey;
+
+    public string ReturnUrl => options.Url("demo/");
+
+    /// <summary>The demo tenant's API key, seeding first when that has not happened yet (or failed at start).</summary>
+    public async Task<string> ApiKeyAsync(CancellationToken cancellationToken)
+    {
+        if (apiKey is not null)
+            return apiKey;
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return apiKey ??= await SeedAsync();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ApiKeyAsync(cancellationToken);
+            logger.LogInformation("Demo: open {DemoUrl}", ReturnUrl);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The silo still serves; the demo page tries again on its first request.
+            logger.LogError(e, "Demo: seeding the demo tenant failed; {DemoUrl} will retry", ReturnUrl);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task<string> SeedAsync()
+    {
+        var tenant = grains.GetGrain<ITenantGrain>(TenantId);
+        string? key;
+        if (await tenant.GetStatusAsync() == TenantStatus.Active)
+        {
+            // Left from an earlier run (PostgreSQL): its keys were shown then and are gone, so add one.
+            await tenant.UpdateAsync(new TenantPatch("Demo app", [ReturnUrl], null, null));
+            key = await tenant.AddApiKeyAsync();
+        }
+        else
+        {
+            key = (await tenant.CreateAsync("Demo app", [ReturnUrl])).ApiKey;
+        }
+        await tenant.PutConnectionAsync(new ConnectionConfig { Id = "dev", Type = ConnectionTypes.Dev, ClientId = "demo", ClientSecret = "demo-secret" });
+        return key ?? throw new InvalidOperationException("The demo tenant could not be created.");
+    }
+}

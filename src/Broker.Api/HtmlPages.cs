@@ -1,0 +1,57 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Broker.Api;
+
+/// <summary>
+/// The short pages browser routes show when they cannot send the user back to the app. Every value
+/// is HTML-encoded; a page says what a person can do and carries the trace id, the detail goes to the log.
+/// </summary>
+public static class HtmlPages
+{
+    public static ContentHttpResult Error(HttpContext http, int status, string title, string message)
+    {
+        var body = $"<p>{Encode(message)}</p><p class=\"trace\">Reference: <code data-testid=\"trace-id\">{Encode(Problems.TraceId(http))}</code></p>";
+        return Page(http, status, title, body);
+    }
+
+    public static ContentHttpResult RateLimited(HttpContext http, TimeSpan retryAfter)
+    {
+        http.Response.Headers.RetryAfter = Problems.RetryAfterSeconds(retryAfter);
+        return Error(http, StatusCodes.Status429TooManyRequests, "Too many attempts", "Too many sign-in attempts from your network. Wait a minute and try again.");
+    }
+
+    /// <summary>One sign-in button per connection, for a login that did not name one (DESIGN.md §6).</summary>
+    public static ContentHttpResult ChooseConnection(HttpContext http, string displayName, IEnumerable<(string Id, string Type, string Url)> connections)
+    {
+        var body = new StringBuilder($"<p>Choose how to sign in to <strong>{Encode(displayName)}</strong>:</p><ul class=\"choices\">");
+        foreach (var (id, type, url) in connections)
+        {
+            body.Append($"<li><a class=\"button\" data-testid=\"connection-{Encode(id)}\" href=\"{Encode(url)}\">Sign in with {Encode(id)}</a> <small>({Encode(type)})</small></li>");
+        }
+        return Page(http, StatusCodes.Status200OK, "Sign in", body.Append("</ul>").ToString());
+    }
+
+    private static ContentHttpResult Page(HttpContext http, int status, string title, string body)
+    {
+        var headers = http.Response.Headers;
+        headers.CacheControl = "no-store";
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+        headers["Referrer-Policy"] = "no-referrer";
+        var html = $$"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>{{Encode(title)}}</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}
+            .trace{color:#666;font-size:.85rem}ul.choices{list-style:none;padding:0}li{margin:.5rem 0}
+            a.button{display:inline-block;padding:.5rem 1rem;border:1px solid #3b6ea5;border-radius:4px;text-decoration:none}</style></head>
+            <body><h1>{{Encode(title)}}</h1>{{body}}</body></html>
+            """;
+        return TypedResults.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    private static string Encode(string? value) => WebUtility.HtmlEncode(value ?? "");
+}

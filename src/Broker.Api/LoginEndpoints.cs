@@ -1,0 +1,163 @@
+using Broker.Grains;
+using Broker.Grains.Logins;
+using Broker.Grains.Runtime;
+using Broker.Grains.Security;
+using Broker.Grains.Sessions;
+using Broker.Grains.Tenants;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+
+namespace Broker.Api;
+
+/// <summary>
+/// The browser side of a login (DESIGN.md §3): send the user to the provider, take the callback,
+/// go back to the app with a one-time code or an RFC 6749 §4.1.2.1 error. Where the app cannot be
+/// reached safely (bad tenant, bad return_to, bad state) the user gets a short HTML page instead,
+/// never a redirect.
+/// </summary>
+public static class LoginEndpoints
+{
+    private const int MaxAppStateLength = 1024;
+
+    public static IEndpointRouteBuilder MapLoginEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/t/{tenant}").WithTags("Browser");
+        group.MapGet("/login", LoginAsync).WithName("Login");
+        group.MapGet("/callback", CallbackAsync).WithName("Callback");
+        group.MapGet("/logout", LogoutAsync).WithName("Logout");
+        return app;
+    }
+
+    public static async Task<Results<RedirectHttpResult, ContentHttpResult>> LoginAsync(
+        string tenant, string? connection, string? return_to, string? state,
+        HttpContext http, GrainFactory grains, BrokerGrainOptions options, RateLimits limits, ILoggerFactory logs)
+    {
+        using var permit = limits.Acquire(http, RateLimitedRoute.Login);
+        if (!Ids.IsTenantOrConnection(tenant) || (connection is not null && !Ids.IsTenantOrConnection(connection)))
+            return BadRequest(http, "The sign-in link is malformed.");
+        if (state is { Length: > MaxAppStateLength } || state?.Any(char.IsControl) == true)
+            return BadRequest(http, "The sign-in link carries a state value that is too long or malformed.");
+        if (return_to is not null && !ReturnUrlPolicy.IsWellFormed(return_to))
+            return BadRequest(http, "The sign-in link has a return address this service will not send you to.");
+
+        var tenantGrain = grains.GetGrain<ITenantGrain>(tenant);
+        if (await tenantGrain.GetAsync() is not { } view)
+            return NotFound(http, "There is no such application.");
+        if (ResolveReturnTo(return_to, view) is not { } returnTo)
+            return BadRequest(http, "The sign-in link has a return address this application has not registered.");
+
+        var connections = connection is null ? await tenantGrain.ListConnectionsAsync() : null;
+        if ((connection is not null && await tenantGrain.GetConnectionAsync(connection) is null) || connections is { Count: 0 })
+            return NotFound(http, "This application has no such sign-in method.");
+        if (permit is { IsAcquired: false })
+            return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit));
+        if (connections is { Count: > 1 })
+            return HtmlPages.ChooseConnection(http, view.DisplayName, connections.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => (c.Id, c.Type,
+                QueryHelpers.AddQueryString($"/t/{tenant}/login", Query(("connection", c.Id), ("return_to", return_to), ("state", state))))));
+
+        var connectionId = connection ?? connections![0].Id;
+        var begun = await grains.GetGrain<IPendingLoginGrain>(RandomIds.New())
+            .BeginAsync(new BeginLogin(tenant, connectionId, returnTo, state, options.CallbackUrl(tenant)));
+        switch (begun)
+        {
+            case BeginLoginResult.Redirect redirect:
+                return Redirect(http, redirect.AuthorizeUrl.AbsoluteUri);
+            case BeginLoginResult.Failed failed:
+                // return_to is verified, so the app can be told (RFC 6749 §4.1.2.1) rather than stranding the user.
+                Log(logs).LogWarning("Login for tenant {Tenant} connection {Connection} could not begin: {Code} {Detail}", tenant, connectionId, failed.Code, failed.Detail);
+                var error = failed.Code is "temporarily_unavailable" ? "temporarily_unavailable" : "server_error";
+                return Redirect(http, ReturnUrlPolicy.Append(returnTo, ("error", error), ("state", state)));
+            default:
+                throw new InvalidOperationException($"Unexpected login result {begun.GetType().Name}.");
+        }
+    }
+
+    public static async Task<Results<RedirectHttpResult, ContentHttpResult>> CallbackAsync(
+        string tenant, string? code, string? state, string? error, string? error_description,
+        HttpContext http, GrainFactory grains, RateLimits limits, ILoggerFactory logs)
+    {
+        using var permit = limits.Acquire(http, RateLimitedRoute.Callback);
+        // A bad or missing state cannot be tied to a login, so there is nowhere safe to redirect (RFC 6749 §10.12).
+        if (!Ids.IsTenantOrConnection(tenant) || !RandomIds.IsWellFormed(state))
+            return BadRequest(http, "This sign-in response is not valid. Start signing in again from the application.");
+        var tenantGrain = grains.GetGrain<ITenantGrain>(tenant);
+        if (await tenantGrain.GetAsync() is not { } view)
+            return NotFound(http, "There is no such application.");
+        if (permit is { IsAcquired: false })
+            return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit));
+
+        var outcome = await grains.GetGrain<IPendingLoginGrain>(state!).CompleteAsync(tenant, new Grains.Connectors.CallbackInput(code, error, error_description));
+        var (returnTo, parameters) = outcome switch
+        {
+            CompleteLoginResult.Success s => (s.ReturnTo, new[] { ("code", (string?)s.HandoffCode), ("state", s.AppState) }),
+            CompleteLoginResult.AppError e => (e.ReturnTo, new[] { ("error", (string?)e.Error), ("state", e.AppState) }),
+            CompleteLoginResult.Rejected r => (null, []),
+            _ => throw new InvalidOperationException($"Unexpected callback result {outcome.GetType().Name}."),
+        };
+        if (returnTo is null)
+        {
+            Log(logs).LogWarning("Callback for tenant {Tenant} rejected: {Reason}", tenant, ((CompleteLoginResult.Rejected)outcome).Reason);
+            return BadRequest(http, "This sign-in response was already used, has expired, or is not valid. Start signing in again from the application.");
+        }
+        // Checked again: the tenant may have removed the URL while the user was at the provider.
+        if (ReturnUrlPolicy.Match(returnTo, view.ReturnUrls) is null)
+        {
+            Log(logs).LogWarning("Callback for tenant {Tenant}: return URL no longer registered", tenant);
+            return BadRequest(http, "The application's return address is no longer registered.");
+        }
+        return Redirect(http, ReturnUrlPolicy.Append(returnTo, parameters));
+    }
+
+    /// <summary>
+    /// Ends the session named by <c>session</c> (when it is this tenant's) and sends the browser to
+    /// the provider's logout page where it has one, else straight to return_to.
+    /// </summary>
+    public static async Task<Results<RedirectHttpResult, ContentHttpResult>> LogoutAsync(
+        string tenant, string? connection, string? return_to, string? session, HttpContext http, GrainFactory grains)
+    {
+        if (!Ids.IsTenantOrConnection(tenant) || (connection is not null && !Ids.IsTenantOrConnection(connection))
+            || (session is not null && !Ids.IsSession(session)))
+            return BadRequest(http, "The sign-out link is malformed.");
+        if (return_to is not null && !ReturnUrlPolicy.IsWellFormed(return_to))
+            return BadRequest(http, "The sign-out link has a return address this service will not send you to.");
+        var tenantGrain = grains.GetGrain<ITenantGrain>(tenant);
+        if (await tenantGrain.GetAsync() is not { } view)
+            return NotFound(http, "There is no such application.");
+        if (ResolveReturnTo(return_to, view) is not { } returnTo)
+            return BadRequest(http, "The sign-out link has a return address this application has not registered.");
+        if (connection is not null && await tenantGrain.GetConnectionAsync(connection) is null)
+            return NotFound(http, "This application has no such sign-in method.");
+
+        var providerLogout = session is null ? null : await grains.GetGrain<ISessionGrain>(session).LogoutAsync(tenant, returnTo);
+        return Redirect(http, providerLogout?.AbsoluteUri ?? returnTo);
+    }
+
+    /// <summary>return_to as given when it matches a registered URL; when left out, the tenant's only one.</summary>
+    private static string? ResolveReturnTo(string? returnTo, TenantView tenant) =>
+        returnTo is null
+            ? tenant.ReturnUrls.Count == 1 ? tenant.ReturnUrls[0] : null
+            : ReturnUrlPolicy.Match(returnTo, tenant.ReturnUrls)?.OriginalString;
+
+    private static RedirectHttpResult Redirect(HttpContext http, string url)
+    {
+        // The URL may carry a hand-off code: keep it out of caches and Referer headers.
+        http.Response.Headers.CacheControl = "no-store";
+        http.Response.Headers["Referrer-Policy"] = "no-referrer";
+        return TypedResults.Redirect(url);
+    }
+
+    private static ContentHttpResult BadRequest(HttpContext http, string message) =>
+        HtmlPages.Error(http, StatusCodes.Status400BadRequest, "Sign-in problem", message);
+
+    private static ContentHttpResult NotFound(HttpContext http, string message) =>
+        HtmlPages.Error(http, StatusCodes.Status404NotFound, "Not found", message);
+
+    private static IEnumerable<KeyValuePair<string, string?>> Query(params (string Name, string? Value)[] values) =>
+        values.Where(v => v.Value is not null).Select(v => new KeyValuePair<string, string?>(v.Name, v.Value));
+
+    private static ILogger Log(ILoggerFactory logs) => logs.CreateLogger("Broker.Api.LoginEndpoints");
+}

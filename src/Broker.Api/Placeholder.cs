@@ -1,1 +1,0 @@
-namespace Broker.Api; internal static class Placeholder;

@@ -1,0 +1,49 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http;
+
+namespace Broker.Api;
+
+public enum RateLimitedRoute { Login, Callback, Exchange }
+
+/// <summary>
+/// One fixed-window budget per client IP per minute for each of login, callback and exchange
+/// (DESIGN.md §6), built from the same limiters ASP.NET's rate-limiting middleware uses. Not the
+/// middleware itself: it answers 429 before the endpoint runs, while §6 ranks 429 last, after
+/// 400/404/401/413 (see <see cref="ApiChecks"/> and docs/api.md). Limits are per silo.
+/// </summary>
+public sealed class RateLimits : IDisposable
+{
+    private readonly Dictionary<RateLimitedRoute, PartitionedRateLimiter<string>?> limiters;
+
+    public RateLimits(BrokerApiOptions options)
+    {
+        limiters = Enum.GetValues<RateLimitedRoute>().ToDictionary(route => route, _ => Create(options.RateLimitPermitsPerMinute));
+    }
+
+    /// <summary>Takes a permit; every request counts, whatever it is answered later. Null when limiting is off.</summary>
+    public RateLimitLease? Acquire(HttpContext http, RateLimitedRoute route)
+    {
+        // Behind a proxy every client has the proxy's address unless forwarded headers are enabled (docs/api.md).
+        return limiters[route]?.AttemptAcquire(http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+    }
+
+    public static TimeSpan RetryAfter(RateLimitLease lease) =>
+        lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
+
+    public void Dispose()
+    {
+        foreach (var limiter in limiters.Values)
+            limiter?.Dispose();
+    }
+
+    private static PartitionedRateLimiter<string>? Create(int permitsPerMinute) =>
+        permitsPerMinute == 0
+            ? null
+            : PartitionedRateLimiter.Create<string, string>(ip => RateLimitPartition.GetFixedWindowLimiter(ip, _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = permitsPerMinute,
+                Window = TimeSpan.FromMinutes(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
+}

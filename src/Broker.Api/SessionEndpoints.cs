@@ -1,0 +1,160 @@
+using Broker.Grains.Runtime;
+using Broker.Grains.Security;
+using Broker.Grains.Sessions;
+using Broker.Grains.Users;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Broker.Api;
+
+/// <summary>What a tenant's back end does with logins: redeem hand-off codes, read sessions and tokens, end sessions.</summary>
+public static class SessionEndpoints
+{
+    public static IEndpointRouteBuilder MapSessionEndpoints(this IEndpointRouteBuilder app)
+    {
+        var sessions = app.MapGroup("/api/tenants/{tenant}/sessions").WithTags("Sessions");
+        sessions.MapPost("/exchange", ExchangeAsync).WithName("ExchangeCode");
+        sessions.MapGet("/{session}", GetAsync).WithName("GetSession");
+        sessions.MapGet("/{session}/token", GetTokenAsync).WithName("GetSessionToken");
+        sessions.MapPost("/{session}/refresh", RefreshAsync).WithName("RefreshSession");
+        sessions.MapDelete("/{session}", DeleteAsync).WithName("DeleteSession");
+        var users = app.MapGroup("/api/tenants/{tenant}/users").WithTags("Sessions");
+        users.MapGet("/{user}/sessions", ListUserSessionsAsync).WithName("ListUserSessions");
+        users.MapDelete("/{user}/sessions", EndUserSessionsAsync).WithName("EndUserSessions");
+        return app;
+    }
+
+    /// <summary>
+    /// Redeems a hand-off code. The code is only peeked at before authentication and redeemed after
+    /// it, so a call with a wrong key (or over the rate limit) never uses up a user's login.
+    /// </summary>
+    public static async Task<Results<Ok<ExchangeResponse>, ProblemHttpResult>> ExchangeAsync(string tenant, HttpContext http, GrainFactory grains)
+    {
+        var body = await JsonBody.ReadAsync<ExchangeBody>(http.Request, b => b.Code is null
+            ? new Dictionary<string, string[]> { ["code"] = ["is required."] }
+            : new Dictionary<string, string[]>());
+        var code = body.Value?.Code;
+        // A code of the wrong shape cannot be one of ours: invalid_grant without asking a grain.
+        var handoff = code is not null && RandomIds.IsWellFormed(code) ? grains.GetGrain<IHandoffCodeGrain>(code) : null;
+        var refused = await ApiChecks.RunAsync(http, new Rules
+        {
+            Ids = [("tenant", Ids.IsTenantOrConnection(tenant))],
+            Body = body.Check,
+            Tenant = tenant,
+            GrantIsValidAsync = async () => handoff is not null && await handoff.PeekAsync(tenant),
+            RateLimit = RateLimitedRoute.Exchange,
+        });
+        if (refused is not null)
+            return refused;
+
+        var sessionId = await handoff!.RedeemAsync(tenant);
+        var view = sessionId is null ? null : await grains.GetGrain<ISessionGrain>(sessionId).GetAsync(tenant);
+        if (view is null)
+            return Problems.InvalidGrant();
+        NoStore(http);
+        return TypedResults.Ok(new ExchangeResponse(view.SessionId, UserResponse.From(view.User), view.ExpiresAt));
+    }
+
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetAsync(string tenant, string session, HttpContext http, GrainFactory grains)
+    {
+        SessionView? view = null;
+        var refused = await ApiChecks.RunAsync(http, SessionRules(tenant, session,
+            async () => (view = await grains.GetGrain<ISessionGrain>(session).GetAsync(tenant)) is not null));
+        if (refused is not null)
+            return refused;
+        NoStore(http);
+        return TypedResults.Ok(SessionResponse.From(view!));
+    }
+
+    /// <summary>A currently valid upstream access token; the one response that carries a token.</summary>
+    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GetTokenAsync(string tenant, string session, HttpContext http, GrainFactory grains)
+    {
+        var grain = grains.GetGrain<ISessionGrain>(session);
+        var refused = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async () => await grain.GetAsync(tenant) is not null));
+        if (refused is not null)
+            return refused;
+        return await grain.GetTokenAsync(tenant) switch
+        {
+            TokenOutcome.Token token => Token(http, token),
+            var other => Failure(http, other),
+        };
+    }
+
+    /// <summary>Refreshes now and answers the session view afterwards (status, new token expiry), never the token.</summary>
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> RefreshAsync(string tenant, string session, HttpContext http, GrainFactory grains)
+    {
+        var grain = grains.GetGrain<ISessionGrain>(session);
+        var refused = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async () => await grain.GetAsync(tenant) is not null));
+        if (refused is not null)
+            return refused;
+        var outcome = await grain.RefreshAsync(tenant);
+        if (outcome is not TokenOutcome.Token)
+            return Failure(http, outcome);
+        var view = await grain.GetAsync(tenant);
+        NoStore(http);
+        return view is null ? Problems.NotFound("session") : TypedResults.Ok(SessionResponse.From(view));
+    }
+
+    /// <summary>Logs the session out: upstream tokens are revoked where the provider can, before the answer.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string session, HttpContext http, GrainFactory grains)
+    {
+        var grain = grains.GetGrain<ISessionGrain>(session);
+        var refused = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async () => await grain.GetAsync(tenant) is not null));
+        if (refused is not null)
+            return refused;
+        return await grain.EndAsync(tenant, EndReasons.Logout) ? TypedResults.NoContent() : Problems.NotFound("session");
+    }
+
+    public static async Task<Results<Ok<ItemsResponse<SessionResponse>>, ProblemHttpResult>> ListUserSessionsAsync(string tenant, string user, HttpContext http, GrainFactory grains)
+    {
+        IReadOnlyList<SessionView>? sessions = null;
+        var refused = await ApiChecks.RunAsync(http, UserRules(tenant, user,
+            async () => (sessions = await grains.GetGrain<IUserGrain>(user).ListSessionsAsync(tenant)) is not null));
+        if (refused is not null)
+            return refused;
+        NoStore(http);
+        return TypedResults.Ok(new ItemsResponse<SessionResponse>(sessions!.Select(SessionResponse.From).ToList()));
+    }
+
+    /// <summary>Ends every active session of the user (end reason <c>revoked</c>).</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> EndUserSessionsAsync(string tenant, string user, HttpContext http, GrainFactory grains)
+    {
+        var grain = grains.GetGrain<IUserGrain>(user);
+        var refused = await ApiChecks.RunAsync(http, UserRules(tenant, user, async () => await grain.ListSessionsAsync(tenant) is not null));
+        if (refused is not null)
+            return refused;
+        return await grain.EndAllSessionsAsync(tenant) ? TypedResults.NoContent() : Problems.NotFound("user");
+    }
+
+    private static Rules SessionRules(string tenant, string session, Func<Task<bool>> exists) => new()
+    {
+        Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("session", Ids.IsSession(session))],
+        Tenant = tenant,
+        Resource = new Lookup("session", exists),
+    };
+
+    private static Rules UserRules(string tenant, string user, Func<Task<bool>> exists) => new()
+    {
+        Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("user", Ids.IsUser(user))],
+        Tenant = tenant,
+        Resource = new Lookup("user", exists),
+    };
+
+    private static Ok<TokenResponse> Token(HttpContext http, TokenOutcome.Token token)
+    {
+        NoStore(http);
+        return TypedResults.Ok(new TokenResponse(token.AccessToken, token.TokenType, token.ExpiresAt, token.Scope));
+    }
+
+    private static ProblemHttpResult Failure(HttpContext http, TokenOutcome outcome) => outcome switch
+    {
+        TokenOutcome.Ended ended => Problems.SessionEnded(ended.Reason),
+        TokenOutcome.Unavailable => Problems.UpstreamUnavailable(http),
+        _ => Problems.NotFound("session"),
+    };
+
+    // Session views and tokens are per-user data; no cache may keep them (RFC 6749 §5.1 for tokens).
+    private static void NoStore(HttpContext http) => http.Response.Headers.CacheControl = "no-store";
+}

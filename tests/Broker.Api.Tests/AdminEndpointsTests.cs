@@ -1,0 +1,177 @@
+using System.Net;
+using System.Text;
+using Broker.Api.Tests.Support;
+
+namespace Broker.Api.Tests;
+
+/// <summary>The operator routes and the §6 status codes they answer.</summary>
+public sealed class AdminEndpointsTests(HostFixture fixture) : IClassFixture<HostFixture>, IDisposable
+{
+    private readonly TestApi api = new(fixture.Host);
+
+    [Fact]
+    public async Task Create_get_add_key_and_delete_a_tenant()
+    {
+        var id = TestApi.NewId();
+        using var created = await api.SendAsync(HttpMethod.Post, "/admin/tenants", TestApi.Admin,
+            new { id, displayName = "Acme", returnUrls = new[] { "https://acme.example/cb" } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal($"/admin/tenants/{id}", created.Headers.Location?.OriginalString);
+        var body = await TestApi.ReadJsonAsync(created);
+        Assert.Equal(id, body["id"]!.GetValue<string>());
+        var firstKey = body["apiKey"]!.GetValue<string>();
+        Assert.StartsWith(id + ".", firstKey);
+
+        using var read = await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{id}", TestApi.Admin);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        var view = await TestApi.ReadJsonAsync(read);
+        Assert.Equal("Acme", view["displayName"]!.GetValue<string>());
+        Assert.Equal("https://acme.example/cb", view["returnUrls"]![0]!.GetValue<string>());
+        Assert.Equal(60, view["sessionPolicy"]!["refreshLeadSeconds"]!.GetValue<int>());
+        Assert.Equal(86_400, view["sessionPolicy"]!["lifetimeSeconds"]!.GetValue<int>());
+        Assert.EndsWith("Z", view["createdAt"]!.GetValue<string>());
+        Assert.DoesNotContain("apiKey", view.ToJsonString(), StringComparison.OrdinalIgnoreCase);
+
+        using var added = await api.SendAsync(HttpMethod.Post, $"/admin/tenants/{id}/api-keys", TestApi.Admin);
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var secondKey = (await TestApi.ReadJsonAsync(added))["apiKey"]!.GetValue<string>();
+        Assert.NotEqual(firstKey, secondKey);
+        // Old keys stay valid until the tenant goes.
+        foreach (var key in new[] { firstKey, secondKey })
+        {
+            using var list = await api.SendAsync(HttpMethod.Get, $"/api/tenants/{id}/connections", key);
+            Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        }
+
+        using var deleted = await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{id}", TestApi.Admin);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{id}", TestApi.Admin), HttpStatusCode.NotFound, "not_found");
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{id}", TestApi.Admin), HttpStatusCode.NotFound, "not_found");
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, $"/admin/tenants/{id}/api-keys", TestApi.Admin), HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-admin-token-0123456789")]
+    public async Task Every_admin_route_needs_the_admin_token(string? bearer)
+    {
+        var tenant = await api.CreateTenantAsync();
+        var routes = new (HttpMethod Method, string Path, object? Body)[]
+        {
+            (HttpMethod.Post, "/admin/tenants", new { id = TestApi.NewId(), displayName = "X", returnUrls = Array.Empty<string>() }),
+            (HttpMethod.Get, $"/admin/tenants/{tenant.Id}", null),
+            (HttpMethod.Post, $"/admin/tenants/{tenant.Id}/api-keys", null),
+            (HttpMethod.Delete, $"/admin/tenants/{tenant.Id}", null),
+        };
+        foreach (var (method, path, body) in routes)
+        {
+            using var response = await api.SendAsync(method, path, bearer, body);
+            await TestApi.AssertProblemAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
+            Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString());
+        }
+        // Nothing happened: the tenant is still there.
+        using var still = await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{tenant.Id}", TestApi.Admin);
+        Assert.Equal(HttpStatusCode.OK, still.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_tenant_key_on_admin_routes_is_401()
+    {
+        var tenant = await api.CreateTenantAsync();
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{tenant.Id}", tenant.ApiKey), HttpStatusCode.Unauthorized);
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, $"/admin/tenants/{tenant.Id}/api-keys", tenant.ApiKey), HttpStatusCode.Unauthorized);
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{tenant.Id}", tenant.ApiKey), HttpStatusCode.Unauthorized);
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, "/admin/tenants", tenant.ApiKey,
+            new { id = TestApi.NewId(), displayName = "X", returnUrls = Array.Empty<string>() }), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_duplicate_tenant_is_409_and_keeps_the_first()
+    {
+        var tenant = await api.CreateTenantAsync();
+        using var again = await api.SendAsync(HttpMethod.Post, "/admin/tenants", TestApi.Admin,
+            new { id = tenant.Id, displayName = "Impostor", returnUrls = new[] { "https://evil.example/cb" } });
+        await TestApi.AssertProblemAsync(again, HttpStatusCode.Conflict, "tenant_exists");
+        var view = await TestApi.ReadJsonAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{tenant.Id}", TestApi.Admin));
+        Assert.Equal(tenant.ReturnUrl, view["returnUrls"]![0]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("""{"id":"Bad_Id","displayName":"X","returnUrls":[]}""", "id")]
+    [InlineData("""{"id":"a","displayName":"X","returnUrls":[]}""", "id")]
+    [InlineData("""{"displayName":"X","returnUrls":[]}""", "id")]
+    [InlineData("""{"id":"ok-id","returnUrls":[]}""", "displayName")]
+    [InlineData("""{"id":"ok-id","displayName":"X"}""", "returnUrls")]
+    [InlineData("""{"id":"ok-id","displayName":"X","returnUrls":["javascript:alert(1)"]}""", "returnUrls[0]")]
+    [InlineData("""{"id":"ok-id","displayName":"X","returnUrls":["https://a.example/cb#frag"]}""", "returnUrls[0]")]
+    [InlineData("""{"id":"ok-id","displayName":"X","returnUrls":"https://a.example/cb"}""", "returnUrls")]
+    [InlineData("""{"id":"ok-id","displayName":"X","returnUrls":[],"extra":1}""", "extra")]
+    [InlineData("""{"id":"ok-id","displayName":"X","returnUrls":[],"id":"other-id"}""", null)]
+    [InlineData("""{"id":"ok-id","displayName":""", null)]
+    [InlineData("""[1,2,3]""", null)]
+    [InlineData("""null""", null)]
+    [InlineData("", null)]
+    public async Task A_bad_create_body_is_400_problem_and_creates_nothing(string body, string? field)
+    {
+        // Unauthenticated on purpose: a malformed body is 400 before anything else (DESIGN.md §6).
+        foreach (var bearer in new[] { TestApi.Admin, null })
+        {
+            using var response = await api.SendAsync(HttpMethod.Post, "/admin/tenants", bearer, body);
+            var problem = await TestApi.AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_request");
+            if (field is not null)
+                Assert.NotNull(problem["errors"]![field]);
+        }
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, "/admin/tenants/ok-id", TestApi.Admin), HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("UPPER")]
+    [InlineData("a")]
+    [InlineData("-leading-dash")]
+    [InlineData("has.dot")]
+    [InlineData("trailing-newline%0A")]
+    public async Task A_malformed_tenant_id_in_the_path_is_400_even_without_a_bearer(string id)
+    {
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{id}", null), HttpStatusCode.BadRequest, "invalid_request");
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{id}", TestApi.Admin), HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task An_unknown_tenant_is_404_before_authentication()
+    {
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{TestApi.NewId()}", null), HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task A_body_over_64_KiB_is_413_after_authentication_and_creates_nothing()
+    {
+        var id = TestApi.NewId();
+        var huge = $$"""{"id":"{{id}}","displayName":"{{new string('x', 65 * 1024)}}","returnUrls":[]}""";
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, "/admin/tenants", TestApi.Admin, huge), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        // Without the token the 401 comes first (§6 ranks 413 after authentication).
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, "/admin/tenants", null, huge), HttpStatusCode.Unauthorized);
+        // Chunked, without a Content-Length: the reader stops after 64 KiB + 1 byte.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/tenants")
+        {
+            Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(huge))),
+        };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.Authorization = new("Bearer", TestApi.Admin);
+        await TestApi.AssertProblemAsync(await api.Http.SendAsync(request), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{id}", TestApi.Admin), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_non_json_content_type_is_400()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/admin/tenants")
+        {
+            Content = new StringContent("id=x", Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+        request.Headers.Authorization = new("Bearer", TestApi.Admin);
+        await TestApi.AssertProblemAsync(await api.Http.SendAsync(request), HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    public void Dispose() => api.Dispose();
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Broker.Api.Tests.Support;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Broker.Api.Tests;
+
+/// <summary>What /t/{tenant}/login does before it redirects: choose the connection and the return URL, or show a page.</summary>
+public sealed partial class LoginPageTests(HostFixture fixture) : IClassFixture<HostFixture>, IDisposable
+{
+    private readonly TestApi api = new(fixture.Host);
+
+    [Fact]
+    public async Task With_several_connections_and_none_named_a_page_offers_one_button_each()
+    {
+        var tenant = await api.CreateTenantAsync();
+        await api.PutDevConnectionAsync(tenant, "staff");
+        await api.PutDevConnectionAsync(tenant, "students");
+
+        using var page = await api.GetAsync(QueryHelpers.AddQueryString($"/t/{tenant.Id}/login", new Dictionary<string, string?> { ["return_to"] = tenant.ReturnUrl, ["state"] = "<s>" }));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<s>", html);
+        var links = ButtonLink().Matches(html).ToDictionary(m => m.Groups[1].Value, m => System.Net.WebUtility.HtmlDecode(m.Groups[2].Value));
+        Assert.Equal(["staff", "students"], links.Keys.Order());
+        // Each button is a login that names its connection and carries return_to and state along.
+        using var chosen = await api.GetAsync(links["students"]);
+        Assert.Equal(HttpStatusCode.Redirect, chosen.StatusCode);
+        Assert.StartsWith("http://localhost/dev-idp/authorize", chosen.Headers.Location!.AbsoluteUri);
+        var back = await api.ApproveAtDevIdpAsync(chosen.Headers.Location!, "erin");
+        using var toApp = await api.GetAsync(back.PathAndQuery);
+        Assert.Equal("<s>", TestApi.Param(toApp.Headers.Location!, "state"));
+    }
+
+    [Fact]
+    public async Task With_one_connection_and_one_return_url_both_may_be_left_out()
+    {
+        var tenant = await api.CreateTenantAsync();
+        await api.PutDevConnectionAsync(tenant);
+
+        var back = await api.SignInAsync(tenant, appState: null, returnTo: null);
+
+        Assert.Equal(tenant.ReturnUrl, back.GetLeftPart(UriPartial.Path));
+        Assert.NotNull(TestApi.Param(back, "code"));
+        Assert.Null(TestApi.Param(back, "state"));
+    }
+
+    [Fact]
+    public async Task Return_to_is_required_when_the_tenant_has_several()
+    {
+        var tenant = await api.CreateTenantAsync("https://a.example/cb", "https://b.example/cb");
+        await api.PutDevConnectionAsync(tenant);
+        await TestApi.AssertErrorPageAsync(await api.GetAsync($"/t/{tenant.Id}/login"), HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.Redirect, (await api.GetAsync($"/t/{tenant.Id}/login?return_to=https%3A%2F%2Fb.example%2Fcb")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Unknown_tenants_and_connections_get_a_404_page()
+    {
+        var tenant = await api.CreateTenantAsync();
+        await TestApi.AssertErrorPageAsync(await api.GetAsync($"/t/{tenant.Id}/login"), HttpStatusCode.NotFound); // no connection at all
+        await api.PutDevConnectionAsync(tenant);
+        await TestApi.AssertErrorPageAsync(await api.GetAsync($"/t/{tenant.Id}/login?connection=nope"), HttpStatusCode.NotFound);
+        await TestApi.AssertErrorPageAsync(await api.GetAsync($"/t/{TestApi.NewId()}/login"), HttpStatusCode.NotFound);
+        await TestApi.AssertErrorPageAsync(await api.GetAsync($"/t/{TestApi.NewId()}/callback?state={new string('A', 43)}"), HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("/t/Bad_Tenant/login")]
+    [InlineData("/t/{tenant}/login?connection=Bad_Connection")]
+    [InlineData("/t/{tenant}/logout?session=short")]
+    [InlineData("/t/Bad_Tenant/callback?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
+    public async Task Malformed_ids_get_a_400_page(string path)
+    {
+        var tenant = await api.CreateTenantAsync();
+        await TestApi.AssertErrorPageAsync(await api.GetAsync(path.Replace("{tenant}", tenant.Id, StringComparison.Ordinal)), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task A_deleted_tenant_gets_a_404_page()
+    {
+        var tenant = await api.CreateTenantAsync();
+        await api.PutDevConnectionAsync(tenant);
+        await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{tenant.Id}", TestApi.Admin);
+        await TestApi.AssertErrorPageAsync(await api.GetAsync($"/t/{tenant.Id}/login"), HttpStatusCode.NotFound);
+    }
+
+    [GeneratedRegex("data-testid=\"connection-([a-z0-9-]+)\" href=\"([^\"]+)\"")]
+    private static partial Regex ButtonLink();
+
+    public void Dispose() => api.Dispose();
+}

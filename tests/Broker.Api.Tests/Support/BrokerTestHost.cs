@@ -1,0 +1,57 @@
+using Broker.Api.Demo;
+using Broker.Grains.Connectors.Http;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Broker.Api.Tests.Support;
+
+/// <summary>
+/// The whole silo in process (Program, real pipeline, Memory storage) on a TestServer at
+/// <c>http://localhost</c>. The dev IdP is served by the same host, so the connectors' back-channel
+/// client (and the demo app's) is pointed at the TestServer's handler: the token, userinfo and
+/// revocation calls go through the same pipeline a browser's requests do.
+/// </summary>
+public sealed class BrokerTestHost(IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<Program>
+{
+    public const string AdminToken = "test-admin-token-0123456789abcdef";
+    public const string PublicBaseUrl = "http://localhost/";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Broker:Storage"] = "Memory",
+            ["Broker:AdminToken"] = AdminToken,
+            ["Broker:PublicBaseUrl"] = PublicBaseUrl,
+            ["Broker:AllowHttpUpstreams"] = "true",
+            ["Broker:DevIdp:Enabled"] = "true",
+            ["Broker:Demo:Enabled"] = "false",
+            ["Broker:RateLimit:PermitsPerMinute"] = "0",
+            // Lets a test choose its client address with X-Forwarded-For (the documented setting for silos behind a proxy).
+            ["ForwardedHeaders_Enabled"] = "true",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            settings[key] = value;
+        // Production-like: every setting comes from configuration, nothing from Development defaults.
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in settings)
+            builder.UseSetting(key, value);
+        builder.ConfigureServices(collection =>
+        {
+            collection.AddHttpClient(OutboundHttpOptions.HttpClientName).ConfigurePrimaryHttpMessageHandler(TestServerHandler);
+            collection.AddHttpClient(DemoEndpoints.HttpClientName).ConfigurePrimaryHttpMessageHandler(TestServerHandler);
+            services?.Invoke(collection);
+        });
+    }
+
+    /// <summary>A client that does not follow redirects, so tests see every 302.</summary>
+    public HttpClient CreateBrowser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    private static HttpMessageHandler TestServerHandler(IServiceProvider services) =>
+        ((TestServer)services.GetRequiredService<IServer>()).CreateHandler();
+}

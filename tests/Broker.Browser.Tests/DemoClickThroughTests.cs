@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using Broker.Testing.Processes;
+using Microsoft.Playwright;
+
+namespace Broker.Browser.Tests;
+
+/// <summary>
+/// A person's first five minutes: `dotnet run` with no configuration, open the demo app, sign in at
+/// the development IdP, see the profile and the token's expiry, refresh, sign out. Debian's Chromium,
+/// driven by Playwright, against a real silo process.
+/// </summary>
+public sealed class DemoClickThroughTests : IAsyncLifetime
+{
+    private SiloProcess _silo = null!;
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = FreePort();
+        _silo = await SiloProcess.StartAsync(
+            new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Broker__PublicBaseUrl"] = $"http://127.0.0.1:{port}/" },
+            "--urls", $"http://127.0.0.1:{port}");
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            // Root in CI needs --no-sandbox; the rest keep Chromium off the (closed) network.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+        await _silo.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_person_signs_in_through_the_dev_idp_sees_the_session_refreshes_and_signs_out()
+    {
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_silo.BaseAddress, "/demo/").ToString());
+        await Expect(page, "signed-out");
+
+        await page.ClickAsync("[data-testid=sign-in]");
+        await page.WaitForURLAsync("**/dev-idp/**");
+        await page.FillAsync("#username", "alice");
+        await page.ClickAsync("button[value=approve]");
+
+        await page.WaitForURLAsync("**/demo/**");
+        await Expect(page, "signed-in");
+        await Assertions.Expect(page.GetByTestId("user-subject")).ToHaveTextAsync("alice");
+        await Assertions.Expect(page.GetByTestId("session-status")).ToHaveTextAsync("active");
+        await Assertions.Expect(page.GetByTestId("token-expires-in")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+ s$"));
+        Assert.Equal("not yet", await page.GetByTestId("refreshed-at").InnerTextAsync());
+
+        await page.ClickAsync("[data-testid=refresh-now]");
+        await Assertions.Expect(page.GetByTestId("refreshed-at")).Not.ToHaveTextAsync("not yet");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "broker-demo-signed-in.png") });
+
+        await page.ClickAsync("[data-testid=sign-out]");
+        await Expect(page, "signed-out");
+    }
+
+    private static Task Expect(IPage page, string testId) => Assertions.Expect(page.GetByTestId(testId)).ToBeVisibleAsync();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
