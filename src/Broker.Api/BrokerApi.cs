@@ -45,6 +45,7 @@ public static class BrokerApi
         app.MapTenantEndpoints();
         app.MapConnectionEndpoints();
         app.MapSessionEndpoints();
+        app.MapUpstreamEndpoints();
         app.MapLoginEndpoints();
         if (options.DevIdpEnabled)
             app.MapDevIdp();

@@ -18,5 +18,8 @@ public sealed record BrokerGrainOptions
     /// <summary>How long a refresh holds its lease before another silo may try (claim, then act).</summary>
     public TimeSpan RefreshLease { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a proxied call to a provider's API may take.</summary>
+    public TimeSpan UpstreamCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public string CallbackUrl(string tenantId) => new Uri(PublicBaseUrl, $"t/{tenantId}/callback").ToString();
 }

@@ -22,9 +22,13 @@ public static class GrainServices
     {
         services.AddSingleton(options);
         services.AddSingleton(connectorOptions);
-        services.AddHttpClient(OutboundHttpOptions.HttpClientName);
+        // Never follow redirects upstream: a redirect could carry a token (QQ's sit in the query) or a
+        // proxied call to a host outside the connection's API base.
+        services.AddHttpClient(OutboundHttpOptions.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.AddSingleton<ConnectorFactory>();
         services.AddSingleton<SecretProtector>();
+        services.AddSingleton<UpstreamProxy>();
         return services;
     }
 

@@ -25,6 +25,10 @@ public interface ISessionGrain
     /// <returns>False when there is no such session for this tenant.</returns>
     Task<bool> EndAsync(string tenantId, string reason);
 
+    /// <summary>Calls the provider's API with the session's token (refreshed first if due, and once more
+    /// if the provider says the token is no longer good). Targets outside the API base are refused unsent.</summary>
+    Task<UpstreamCallOutcome> CallUpstreamAsync(string tenantId, UpstreamCall call);
+
     /// <summary>For the browser logout route: ends the session (reason logout) and returns the provider's logout URL, if it has one.</summary>
     Task<Uri?> LogoutAsync(string tenantId, string postLogoutRedirectUri);
 }

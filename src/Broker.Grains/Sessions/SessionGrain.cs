@@ -1,4 +1,5 @@
 using Broker.Grains.Connectors;
+using Broker.Grains.Connectors.Api;
 using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 using Broker.Grains.Tenants;
@@ -10,6 +11,7 @@ public sealed class SessionGrain(
     GrainContext context,
     ConnectorFactory connectors,
     SecretProtector secrets,
+    UpstreamProxy proxy,
     BrokerGrainOptions options,
     TimeProvider time,
     ILogger<SessionGrain> logger) : ISessionGrain, IRemindable
@@ -62,6 +64,34 @@ public sealed class SessionGrain(
             await ArmAsync();
         }
         return true;
+    }
+
+    public async Task<UpstreamCallOutcome> CallUpstreamAsync(string tenantId, UpstreamCall call)
+    {
+        if (!await FindAsync(tenantId))
+            return new UpstreamCallOutcome.NotFound();
+        if (State.Status == SessionStatus.Ended)
+            return new UpstreamCallOutcome.Ended(State.EndReason!);
+        if (await ConnectorAsync() is not IApiConnector api)
+            return new UpstreamCallOutcome.Refused("no_upstream_api", "This connection's provider has no API the broker can call.");
+        if (UpstreamProxy.Check(api, call, out var target) is { } refused)
+            return refused;
+
+        if (SessionSchedule.RefreshDueAt(State) <= Now)
+        {
+            await RefreshCoreAsync();
+            await ArmAsync();
+        }
+        if (State.Status == SessionStatus.Ended)
+            return new UpstreamCallOutcome.Ended(State.EndReason!);
+        var (outcome, failure) = await proxy.SendAsync(api, target, call, CurrentTokens(), Profile());
+        // A token the provider no longer takes (revoked, or expired early): refresh once and retry once.
+        if (failure is { RefreshAndRetry: true } && await RefreshCoreAsync() == RefreshResult.Refreshed)
+        {
+            await ArmAsync();
+            (outcome, _) = await proxy.SendAsync(api, target, call, CurrentTokens(), Profile());
+        }
+        return outcome;
     }
 
     public async Task<Uri?> LogoutAsync(string tenantId, string postLogoutRedirectUri)
@@ -317,6 +347,8 @@ public sealed class SessionGrain(
         secrets.Unprotect(State.ProtectedIdToken),
         State.AccessTokenExpiresAt,
         State.Scope);
+
+    private UpstreamProfile Profile() => new(State.User!.Subject, State.User.Name, State.User.Email, State.User.AvatarUrl, State.User.Raw);
 
     private SessionView View() => new(
         context.Key,

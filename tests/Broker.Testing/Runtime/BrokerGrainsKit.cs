@@ -65,7 +65,7 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
         {
             services.AddSingleton(_keys);
             services.AddBrokerGrainDependencies(
-                new BrokerGrainOptions { PublicBaseUrl = new Uri("https://broker.example/") },
+                new BrokerGrainOptions { PublicBaseUrl = new Uri("https://broker.example/"), UpstreamCallTimeout = TimeSpan.FromSeconds(2) },
                 new ConnectorOptions
                 {
                     AllowHttpUpstreams = true,

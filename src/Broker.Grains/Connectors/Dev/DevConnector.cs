@@ -39,6 +39,8 @@ public static class DevConnector
                 Logout = explicitEndpoints.Logout,
                 Jwks = null,
             },
+            // The dev IdP's own userinfo is an API the upstream proxy can be tried on.
+            ApiBaseUrl = config.ApiBaseUrl ?? $"{baseUrl}/",
             // The dev IdP does not check secrets, so a public client is the honest description.
             TokenEndpointAuthMethod = string.IsNullOrEmpty(config.ClientSecret) ? TokenEndpointAuthMethods.None : config.TokenEndpointAuthMethod,
         };

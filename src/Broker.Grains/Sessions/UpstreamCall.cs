@@ -1,0 +1,23 @@
+namespace Broker.Grains.Sessions;
+
+/// <summary>A call a tenant asks the broker to make to the provider's API with the session's token
+/// (DESIGN.md §3, what jAccount's call_rest_api and Flask-OAuthlib's remote get/post do).</summary>
+/// <param name="Path">Relative to the connection's API base URL; must stay below it.</param>
+/// <param name="JsonBody">Sent as application/json when present.</param>
+public sealed record UpstreamCall(string Method, string Path, IReadOnlyDictionary<string, string>? Query, string? JsonBody);
+
+public abstract record UpstreamCallOutcome
+{
+    /// <summary>What the provider answered: status, content type and body, unchanged.</summary>
+    public sealed record Response(int Status, string? ContentType, byte[] Body) : UpstreamCallOutcome;
+
+    public sealed record NotFound : UpstreamCallOutcome;
+
+    public sealed record Ended(string Reason) : UpstreamCallOutcome;
+
+    /// <summary>The target is not below the API base URL (or the connection has none); nothing was sent.</summary>
+    public sealed record Refused(string Code, string Detail) : UpstreamCallOutcome;
+
+    /// <summary>The provider did not answer in time, was unreachable, or answered more than the cap.</summary>
+    public sealed record Unavailable(string Code, string Detail) : UpstreamCallOutcome;
+}
