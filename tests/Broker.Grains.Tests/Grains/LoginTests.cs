@@ -99,6 +99,37 @@ public sealed class LoginTests
     }
 
     [Fact]
+    public async Task A_client_secret_rotated_while_a_login_is_in_flight_lets_that_login_finish()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, callback) = await kit.AuthorizeAsync(); // begun under the old secret
+        // The provider switches to a new secret, and the tenant PUTs it, before the user comes back.
+        kit.Provider.ClientSecret = "rotated-secret";
+        await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).PutConnectionAsync(
+            kit.Provider.OidcConnection() with { Id = BrokerGrainsKit.Connection, ClientSecret = "rotated-secret" });
+
+        var outcome = await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback);
+
+        Assert.IsType<CompleteLoginResult.Success>(outcome);
+        Assert.Contains("rotated-secret", Base64Basic(kit.Provider.RequestsTo("/token").Last().Authorization));
+    }
+
+    [Fact]
+    public async Task A_secret_the_provider_no_longer_takes_fails_the_login_cleanly()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, callback) = await kit.AuthorizeAsync();
+        kit.Provider.ClientSecret = "rotated-secret"; // rotated upstream, not yet at the broker
+
+        var outcome = await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback);
+
+        Assert.Equal("server_error", Assert.IsType<CompleteLoginResult.AppError>(outcome).Error);
+    }
+
+    private static string Base64Basic(string? authorization) =>
+        System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(authorization!["Basic ".Length..]));
+
+    [Fact]
     public async Task A_login_on_a_missing_connection_does_not_begin()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
