@@ -129,27 +129,12 @@ public sealed class AuthingConnector : IRefreshConnector, IRevokeConnector, ILog
     private TokenEndpointClient Client(string authMethod) =>
         new(config with { TokenEndpointAuthMethod = authMethod }, context.Http, context.Clock);
 
-    private async Task<JsonObject> MeAsync(UpstreamTokens tokens, CancellationToken cancellationToken)
-    {
-        // AP2, AP3 and the PHP SDK POST to /{protocol}/me with the bearer token.
-        var response = await context.Http.SendAsync(
-            () =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Post, Endpoints.Userinfo);
-                BearerApi.Authorize(request, tokens);
-                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-                return request;
-            },
-            RetrySafety.Idempotent,
-            "userinfo endpoint",
-            cancellationToken);
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+    // AP2, AP3 and the PHP SDK POST to /{protocol}/me with the bearer token.
+    private Task<JsonObject> MeAsync(UpstreamTokens tokens, CancellationToken cancellationToken) =>
+        UserinfoRequest.FetchObjectAsync(context.Http, () =>
         {
-            throw new ConnectorException(ConnectorErrorKind.Misconfigured, $"Authing's userinfo endpoint refused the new access token (HTTP {(int)response.StatusCode}).");
-        }
-
-        return response.IsSuccess
-            ? OAuth2Responses.ParseObject(response.Body) ?? throw new ConnectorException(ConnectorErrorKind.UpstreamUnavailable, "Authing's userinfo endpoint answered no JSON object.")
-            : throw OAuth2Responses.ToException(response, "userinfo endpoint");
-    }
+            var request = new HttpRequestMessage(HttpMethod.Post, Endpoints.Userinfo);
+            BearerApi.Authorize(request, tokens);
+            return request;
+        }, "Authing's userinfo endpoint", hint: null, cancellationToken);
 }

@@ -103,28 +103,14 @@ public sealed class ShangCloudConnector : IRefreshConnector, IApiConnector
         // The SDKs send base64("id:secret") without form-encoding (PY _generate_authorize_header).
         new TokenRequestStyle { RawBasicCredentials = true, ClientIdInBodyWithBasic = clientIdInBody });
 
-    private async Task<JsonObject> GetUserAsync(UpstreamTokens tokens, CancellationToken cancellationToken)
-    {
-        var response = await context.Http.SendAsync(
-            () =>
-            {
-                // PY, GO, JV and JS POST an empty JSON object.
-                var request = new HttpRequestMessage(HttpMethod.Post, userinfoEndpoint) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
-                Authorize(request, tokens);
-                return request;
-            },
-            RetrySafety.Idempotent,
-            "user info API",
-            cancellationToken);
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+    // PY, GO, JV and JS POST an empty JSON object.
+    private Task<JsonObject> GetUserAsync(UpstreamTokens tokens, CancellationToken cancellationToken) =>
+        UserinfoRequest.FetchObjectAsync(context.Http, () =>
         {
-            throw new ConnectorException(ConnectorErrorKind.Misconfigured, $"ShangCloud's user info API refused the new access token (HTTP {(int)response.StatusCode}); is 'user:basic' among the scopes?");
-        }
-
-        return response.IsSuccess
-            ? OAuth2Responses.ParseObject(response.Body) ?? throw new ConnectorException(ConnectorErrorKind.UpstreamUnavailable, "ShangCloud's user info API answered no JSON object.")
-            : throw OAuth2Responses.ToException(response, "user info API");
-    }
+            var request = new HttpRequestMessage(HttpMethod.Post, userinfoEndpoint) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+            Authorize(request, tokens);
+            return request;
+        }, "ShangCloud's user info API", hint: " Is 'user:basic' among the scopes?", cancellationToken);
 
     private void Authorize(HttpRequestMessage request, UpstreamTokens tokens)
     {
