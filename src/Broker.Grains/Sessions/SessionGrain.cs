@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Broker.Grains.Sessions;
 
-public sealed class SessionGrain(
+public sealed partial class SessionGrain(
     GrainContext context,
     ConnectorFactory connectors,
     SecretProtector secrets,
@@ -185,129 +185,6 @@ public sealed class SessionGrain(
         return new TokenOutcome.Token(secrets.Unprotect(State.ProtectedAccessToken)!, State.TokenType, State.AccessTokenExpiresAt, State.Scope);
     }
 
-    private async Task<RefreshResult> RefreshCoreAsync()
-    {
-        var now = Now;
-        if (State.RefreshLeaseUntil > now)
-            return RefreshResult.Busy;
-        var staleLease = State.RefreshLeaseOwner is not null;
-
-        var tenant = context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId);
-        var connection = await tenant.GetConnectionAsync(State.ConnectionId);
-        if (connection is null || await tenant.GetAsync() is not { } view)
-        {
-            // The tenant or its connection was deleted: the session goes with it.
-            await EndCoreAsync(EndReasons.Revoked, revoke: false);
-            return RefreshResult.Ended;
-        }
-        if (State.ProtectedRefreshToken is null || connectors.Create(connection) is not IRefreshConnector refresher)
-        {
-            State.RefreshUnsupported = true;
-            await _state.WriteStateAsync();
-            return RefreshResult.Unsupported;
-        }
-
-        // A policy change applies at the next refresh (DESIGN.md §6).
-        State.RefreshLeadSeconds = view.SessionPolicy.RefreshLeadSeconds;
-        State.LifetimeSeconds = view.SessionPolicy.LifetimeSeconds;
-        // Claim, then act: only the silo whose lease write wins calls the provider.
-        State.RefreshLeaseOwner = RandomIds.New();
-        State.RefreshLeaseUntil = now + options.RefreshLease;
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch (StateConflictException)
-        {
-            return RefreshResult.Busy;
-        }
-
-        UpstreamTokens fresh;
-        try
-        {
-            fresh = await refresher.RefreshAsync(CurrentTokens(), CancellationToken.None);
-        }
-        catch (ConnectorException e) when (e.Kind == ConnectorErrorKind.InvalidGrant)
-        {
-            // After a stale lease, the refresh token was most likely spent by the silo that died
-            // holding it: the loss DESIGN.md §6 admits, counted apart from real refusals.
-            var reason = staleLease ? EndReasons.RefreshLost : EndReasons.RefreshFailed;
-            logger.LogInformation("Refresh refused for a session of {Tenant}/{Connection}; ending it ({Reason})", State.TenantId, State.ConnectionId, reason);
-            if (staleLease)
-                BrokerMetrics.RefreshLost.Add(1);
-            BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
-            await EndCoreAsync(reason, revoke: false);
-            return RefreshResult.Ended;
-        }
-        catch (ConnectorException e)
-        {
-            logger.LogWarning(e, "Refresh of a session of {Tenant}/{Connection} failed; retrying with backoff", State.TenantId, State.ConnectionId);
-            BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "error"));
-            State.RefreshFailures++;
-            State.RetryRefreshAt = Now + SessionSchedule.Backoff(State.RefreshFailures);
-            State.RefreshLeaseOwner = null;
-            State.RefreshLeaseUntil = null;
-            await _state.WriteStateAsync();
-            return RefreshResult.Failed;
-        }
-
-        // The provider has spent the old refresh token: the new tokens are written as the very next step.
-        StoreTokens(fresh, Now);
-        State.RefreshedAt = Now;
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch (StateConflictException)
-        {
-            // Only an end of the session (DELETE on another silo) writes while the lease is held.
-            await _state.ReadStateAsync();
-            return State.Status == SessionStatus.Ended ? RefreshResult.Ended : RefreshResult.Busy;
-        }
-        BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
-        return RefreshResult.Refreshed;
-    }
-
-    private async Task EndCoreAsync(string reason, bool revoke)
-    {
-        State.Status = SessionStatus.Ended;
-        State.EndReason = reason;
-        State.EndedAt = Now;
-        State.RefreshLeaseOwner = null;
-        State.RefreshLeaseUntil = null;
-        State.RevocationPending = revoke && (State.ProtectedAccessToken ?? State.ProtectedRefreshToken) is not null;
-        if (!State.RevocationPending)
-            ClearTokens();
-        await _state.WriteStateAsync();
-    }
-
-    /// <summary>Revokes the tokens upstream where the provider can. A failure leaves the revocation
-    /// pending: the session's reminder tries again every 30 s until the session is purged.</summary>
-    private async Task TryRevokeAsync()
-    {
-        if (!State.RevocationPending)
-            return;
-        if (await ConnectorAsync() is IRevokeConnector revoker)
-        {
-            try
-            {
-                await revoker.RevokeAsync(CurrentTokens(), CancellationToken.None);
-            }
-            catch (ConnectorException e) when (e.Kind == ConnectorErrorKind.UpstreamUnavailable)
-            {
-                logger.LogWarning(e, "Revocation for a session of {Tenant}/{Connection} failed; will retry", State.TenantId, State.ConnectionId);
-                return;
-            }
-            catch (ConnectorException e)
-            {
-                logger.LogWarning(e, "Revocation for a session of {Tenant}/{Connection} refused; giving up", State.TenantId, State.ConnectionId);
-            }
-        }
-        State.RevocationPending = false;
-        ClearTokens();
-        await _state.WriteStateAsync();
-    }
-
     private async Task<IConnector?> ConnectorAsync()
     {
         var connection = await context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId).GetConnectionAsync(State.ConnectionId);
@@ -316,37 +193,6 @@ public sealed class SessionGrain(
 
     private Task ArmAsync() =>
         context.RegisterOrUpdateReminderAsync(Reminder, SessionSchedule.NextTick(State, options.EndedSessionRetention, Now));
-
-    private void StoreTokens(UpstreamTokens tokens, DateTimeOffset now)
-    {
-        State.ProtectedAccessToken = secrets.Protect(tokens.AccessToken);
-        State.TokenType = tokens.TokenType;
-        // Providers that do not rotate refresh tokens leave the old one in force (RFC 6749 §6).
-        State.ProtectedRefreshToken = tokens.RefreshToken is null ? State.ProtectedRefreshToken : secrets.Protect(tokens.RefreshToken);
-        State.ProtectedIdToken = tokens.IdToken is null ? State.ProtectedIdToken : secrets.Protect(tokens.IdToken);
-        State.Scope = tokens.Scope ?? State.Scope;
-        State.AccessTokenIssuedAt = now;
-        State.AccessTokenExpiresAt = tokens.ExpiresAt;
-        State.RefreshFailures = 0;
-        State.RetryRefreshAt = null;
-        State.RefreshLeaseOwner = null;
-        State.RefreshLeaseUntil = null;
-    }
-
-    private void ClearTokens()
-    {
-        State.ProtectedAccessToken = null;
-        State.ProtectedRefreshToken = null;
-        State.ProtectedIdToken = null;
-    }
-
-    private UpstreamTokens CurrentTokens() => new(
-        secrets.Unprotect(State.ProtectedAccessToken) ?? "",
-        State.TokenType,
-        secrets.Unprotect(State.ProtectedRefreshToken),
-        secrets.Unprotect(State.ProtectedIdToken),
-        State.AccessTokenExpiresAt,
-        State.Scope);
 
     private UpstreamProfile Profile() => new(State.User!.Subject, State.User.Name, State.User.Email, State.User.AvatarUrl, State.User.Raw);
 
