@@ -132,7 +132,11 @@ public static class LoginEndpoints
         if (connection is not null && await tenantGrain.GetConnectionAsync(connection) is null)
             return NotFound(http, "This application has no such sign-in method.");
 
+        // The session's own logout sends its id_token as a hint; without one, the connection's plain
+        // logout URL still ends the user's sign-in at the provider (DESIGN.md §3).
         var providerLogout = session is null ? null : await grains.GetGrain<ISessionGrain>(session).LogoutAsync(tenant, returnTo);
+        if (providerLogout is null && connection is not null)
+            providerLogout = await tenantGrain.BuildLogoutUrlAsync(connection, returnTo);
         return Redirect(http, providerLogout?.AbsoluteUri ?? returnTo);
     }
 

@@ -38,6 +38,10 @@ public interface ITenantGrain
     Task<IReadOnlyList<ConnectionConfig>> ListConnectionsAsync();
 
     Task<bool> DeleteConnectionAsync(string connectionId);
+
+    /// <summary>The provider's logout URL for a connection (jAccount, Authing, OIDC end_session), or null
+    /// when it has none. For browser logout without a session, whose id_token could serve as a hint.</summary>
+    Task<Uri?> BuildLogoutUrlAsync(string connectionId, string postLogoutRedirectUri);
 }
 
 public enum TenantStatus { Unknown, Active, Deleted }

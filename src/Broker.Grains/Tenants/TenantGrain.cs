@@ -4,7 +4,7 @@ using Broker.Grains.Security;
 
 namespace Broker.Grains.Tenants;
 
-public sealed class TenantGrain(GrainContext context, SecretProtector secrets, TimeProvider time) : ITenantGrain
+public sealed class TenantGrain(GrainContext context, SecretProtector secrets, ConnectorFactory connectors, TimeProvider time) : ITenantGrain
 {
     private readonly PersistentState<TenantState> _state = context.GetState<TenantState>();
 
@@ -97,6 +97,20 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, T
             return false;
         await _state.WriteStateAsync();
         return true;
+    }
+
+    public async Task<Uri?> BuildLogoutUrlAsync(string connectionId, string postLogoutRedirectUri)
+    {
+        if (await GetConnectionAsync(connectionId) is not { } connection || connectors.Create(connection) is not ILogoutConnector logout)
+            return null;
+        try
+        {
+            return await logout.BuildLogoutUrlAsync(new LogoutInput(null, postLogoutRedirectUri), CancellationToken.None);
+        }
+        catch (ConnectorException)
+        {
+            return null; // e.g. discovery unreachable: the app's return URL still ends the local sign-out
+        }
     }
 
     private ConnectionConfig Decrypt(StoredConnection stored) =>

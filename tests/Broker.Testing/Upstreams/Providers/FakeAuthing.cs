@@ -44,6 +44,9 @@ public sealed class FakeAuthing : IAsyncDisposable
     /// <summary>The method each endpoint demands (<c>token</c>, <c>revocation</c>, <c>introspection</c>); absent means any.</summary>
     public Dictionary<string, string> RequiredAuthMethod { get; } = [];
 
+    /// <summary>The <c>expires_in</c> of access tokens issued from now on.</summary>
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(3600);
+
     /// <summary>The method each endpoint saw last.</summary>
     public ConcurrentDictionary<string, string> SeenAuthMethod { get; } = new();
 
@@ -148,7 +151,7 @@ public sealed class FakeAuthing : IAsyncDisposable
         var refresh = FakeUpstream.NewToken();
         accessTokens[access] = false;
         refreshTokens[refresh] = false;
-        var body = new JsonObject { ["access_token"] = access, ["expires_in"] = 3600, ["refresh_token"] = refresh, ["scope"] = "openid profile offline_access", ["token_type"] = "Bearer" };
+        var body = new JsonObject { ["access_token"] = access, ["expires_in"] = (int)AccessTokenLifetime.TotalSeconds, ["refresh_token"] = refresh, ["scope"] = "openid profile offline_access", ["token_type"] = "Bearer" };
         if (idToken)
         {
             var now = Clock.GetUtcNow().ToUnixTimeSeconds();

@@ -32,6 +32,9 @@ public sealed class FakeGitHub : IAsyncDisposable
     /// <summary>Issue expiring user tokens with rotating refresh tokens (else classic tokens).</summary>
     public bool ExpiringTokens { get; set; }
 
+    /// <summary>The <c>expires_in</c> of expiring access tokens issued from now on (GitHub's is 28800 s).</summary>
+    public TimeSpan ExpiringAccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(28800);
+
     /// <summary>The public e-mail on the profile; null when private.</summary>
     public string? PublicEmail { get; set; }
 
@@ -114,7 +117,7 @@ public sealed class FakeGitHub : IAsyncDisposable
             var refresh = FakeUpstream.NewToken("ghr_");
             refreshTokens[refresh] = false;
             // The 2020 changelog sample sends both lifetimes as strings.
-            body["expires_in"] = "28800";
+            body["expires_in"] = ((long)ExpiringAccessTokenLifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
             body["refresh_token"] = refresh;
             body["refresh_token_expires_in"] = "15811200";
         }

@@ -44,6 +44,9 @@ public sealed class FakeJAccount : IAsyncDisposable
     /// <summary>Signs id_tokens with this key instead of the client secret (a forgery).</summary>
     public string? SigningKeyOverride { get; set; }
 
+    /// <summary>The <c>expires_in</c> of access tokens issued from now on (jAccount's is 7200 s).</summary>
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(7200);
+
     /// <summary>Starts the fake.</summary>
     public static async Task<FakeJAccount> StartAsync(TimeProvider clock)
     {
@@ -136,7 +139,7 @@ public sealed class FakeJAccount : IAsyncDisposable
         accessTokens[access] = false;
         var body = new JsonObject
         {
-            ["access_token"] = access, ["token_type"] = "Bearer", ["expires_in"] = 7200,
+            ["access_token"] = access, ["token_type"] = "Bearer", ["expires_in"] = (int)AccessTokenLifetime.TotalSeconds,
             ["id_token"] = SignHs256(claims, SigningKeyOverride ?? ClientSecret),
         };
         if (includeRefresh)

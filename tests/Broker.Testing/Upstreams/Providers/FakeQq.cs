@@ -29,6 +29,8 @@ public sealed class FakeQq : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> codes = new();
     private readonly ConcurrentDictionary<string, bool> accessTokens = new(); // token -> expired
     private readonly ConcurrentDictionary<string, bool> refreshTokens = new(); // token -> used
+    private readonly ConcurrentQueue<string> issuedRefreshTokens = new();
+    private readonly ConcurrentQueue<string> reusedRefreshTokens = new();
 
     /// <summary>The server.</summary>
     public FakeUpstream Upstream { get; private set; } = null!;
@@ -53,6 +55,15 @@ public sealed class FakeQq : IAsyncDisposable
 
     /// <summary>Echo the request's query in error descriptions (a careless server), to test that the secret is scrubbed.</summary>
     public bool EchoQueryInErrors { get; set; }
+
+    /// <summary>The <c>expires_in</c> of access tokens issued from now on (QQ's is 7776000 s, 90 days).</summary>
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(7776000);
+
+    /// <summary>Every refresh token issued, in order.</summary>
+    public IReadOnlyList<string> IssuedRefreshTokens => issuedRefreshTokens.ToArray();
+
+    /// <summary>Refresh tokens presented again after they were spent (refused with 100015).</summary>
+    public IReadOnlyList<string> ReusedRefreshTokens => reusedRefreshTokens.ToArray();
 
     /// <summary>Starts the fake.</summary>
     public static async Task<FakeQq> StartAsync()
@@ -115,6 +126,11 @@ public sealed class FakeQq : IAsyncDisposable
                 var presented = query["refresh_token"].ToString();
                 if (!refreshTokens.TryGetValue(presented, out var used) || used)
                 {
+                    if (used)
+                    {
+                        reusedRefreshTokens.Enqueue(presented);
+                    }
+
                     return Error(100015, "access token is revoked", request);
                 }
 
@@ -131,10 +147,12 @@ public sealed class FakeQq : IAsyncDisposable
         var refresh = FakeUpstream.NewToken();
         accessTokens[access] = false;
         refreshTokens[refresh] = false;
-        var json = new JsonObject { ["access_token"] = access, ["expires_in"] = "7776000", ["refresh_token"] = refresh };
+        issuedRefreshTokens.Enqueue(refresh);
+        var expiresIn = ((long)AccessTokenLifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var json = new JsonObject { ["access_token"] = access, ["expires_in"] = expiresIn, ["refresh_token"] = refresh };
         return FakeUpstream.Html(TokenShape switch
         {
-            QqShape.Form => $"access_token={access}&expires_in=7776000&refresh_token={refresh}",
+            QqShape.Form => $"access_token={access}&expires_in={expiresIn}&refresh_token={refresh}",
             QqShape.Jsonp => Jsonp(json),
             _ => json.ToJsonString(),
         });

@@ -29,6 +29,9 @@ public sealed class FakeShangCloud : IAsyncDisposable
     /// <summary>Its secret; change it to play a rotation.</summary>
     public string ClientSecret { get; set; } = "sc+secret/with=base64";
 
+    /// <summary>The <c>expires_in</c> of access tokens issued from now on.</summary>
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromSeconds(3600);
+
     /// <summary>Starts the fake.</summary>
     public static async Task<FakeShangCloud> StartAsync()
     {
@@ -107,7 +110,7 @@ public sealed class FakeShangCloud : IAsyncDisposable
         var refresh = FakeUpstream.NewToken();
         accessTokens[access] = scope;
         refreshTokens[refresh] = (scope, false);
-        return Results.Json(new { access_token = access, refresh_token = refresh, token_type = "Bearer", expires_in = 3600 });
+        return Results.Json(new { access_token = access, refresh_token = refresh, token_type = "Bearer", expires_in = (int)AccessTokenLifetime.TotalSeconds });
     }
 
     private IResult WithToken(HttpRequest request, Func<string, IResult> answer)
