@@ -34,9 +34,12 @@ public sealed partial class SessionGrain
         // A policy change applies at the next refresh (DESIGN.md §6).
         State.RefreshLeadSeconds = view.SessionPolicy.RefreshLeadSeconds;
         State.LifetimeSeconds = view.SessionPolicy.LifetimeSeconds;
-        // Claim, then act: only the silo whose lease write wins calls the provider.
+        // Claim, then act: only the silo whose lease write wins calls the provider. The lease never
+        // outlives half the token's remaining life, so if this silo dies mid-call another still
+        // refreshes before the token expires.
+        var lease = LeaseFor(now);
         State.RefreshLeaseOwner = RandomIds.New();
-        State.RefreshLeaseUntil = now + options.RefreshLease;
+        State.RefreshLeaseUntil = now + lease;
         try
         {
             await _state.WriteStateAsync();
@@ -47,9 +50,21 @@ public sealed partial class SessionGrain
         }
 
         UpstreamTokens fresh;
+        using var leaseEnds = new CancellationTokenSource(lease, time); // the call never outlives the claim
         try
         {
-            fresh = await refresher.RefreshAsync(CurrentTokens(), CancellationToken.None);
+            fresh = await refresher.RefreshAsync(CurrentTokens(), leaseEnds.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The provider may have spent the refresh token without our hearing the answer: leave the
+            // lease stale (owner set, time up), so a refusal on the next try counts as refresh_lost.
+            logger.LogWarning("Refresh of a session of {Tenant}/{Connection} outlived its lease; retrying", State.TenantId, State.ConnectionId);
+            State.RefreshLeaseUntil = Now;
+            State.RefreshFailures++;
+            State.RetryRefreshAt = Now + SessionSchedule.Backoff(State.RefreshFailures);
+            await _state.WriteStateAsync();
+            return RefreshResult.Failed;
         }
         catch (ConnectorException e) when (e.Kind == ConnectorErrorKind.InvalidGrant)
         {
@@ -91,6 +106,16 @@ public sealed partial class SessionGrain
         BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
         return RefreshResult.Refreshed;
     }
+
+    private TimeSpan LeaseFor(DateTimeOffset now)
+    {
+        if (State.AccessTokenExpiresAt is not { } expires)
+            return options.RefreshLease;
+        var half = (expires - now) / 2;
+        return half < MinimumRefreshLease ? MinimumRefreshLease : half > options.RefreshLease ? options.RefreshLease : half;
+    }
+
+    private static readonly TimeSpan MinimumRefreshLease = TimeSpan.FromSeconds(5);
 
     private async Task EndCoreAsync(string reason, bool revoke)
     {

@@ -65,6 +65,8 @@ public static class SiloHost
 
     public static WebApplication MapOpsEndpoints(this WebApplication app)
     {
+        // Created now, not at the first scrape: its listener only counts what happens after it starts.
+        app.Services.GetRequiredService<PrometheusMetrics>();
         app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Write(), "text/plain; version=0.0.4; charset=utf-8"))
             .ExcludeFromDescription();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });

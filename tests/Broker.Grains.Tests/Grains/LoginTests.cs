@@ -56,6 +56,27 @@ public sealed class LoginTests
     }
 
     [Fact]
+    public async Task The_same_person_logging_in_on_two_silos_at_once_gets_two_sessions_on_one_user()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var other = kit.StartSilo();
+        for (var round = 0; round < 5; round++)
+        {
+            var (first, firstCallback) = await kit.AuthorizeAsync();
+            var (second, secondCallback) = await kit.AuthorizeAsync();
+
+            var outcomes = await Task.WhenAll(
+                kit.Grains.GetGrain<IPendingLoginGrain>(first).CompleteAsync(kit.Tenant, firstCallback),
+                other.Grains.GetGrain<IPendingLoginGrain>(second).CompleteAsync(kit.Tenant, secondCallback));
+
+            Assert.All(outcomes, o => Assert.IsType<CompleteLoginResult.Success>(o));
+        }
+        var userId = Broker.Grains.Users.UserIds.For(kit.Tenant, BrokerGrainsKit.Connection, kit.Provider.User.Subject);
+        var sessions = await kit.Grains.GetGrain<Broker.Grains.Users.IUserGrain>(userId).ListSessionsAsync(kit.Tenant);
+        Assert.Equal(10, sessions!.Count);
+    }
+
+    [Fact]
     public async Task An_expired_login_is_rejected_and_its_reminder_deletes_it()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
