@@ -70,6 +70,13 @@ public sealed partial class SiloProcess : IAsyncDisposable
             throw new InvalidOperationException($"kill(SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
+    /// <summary>Kills the process at once (SIGKILL): a crash, an OOM kill, a lost node. Nothing is handed back.</summary>
+    public void SendSigkill()
+    {
+        if (Kill(_process.Id, Sigkill) != 0)
+            throw new InvalidOperationException($"kill(SIGKILL) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     public Task WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync().WaitAsync(timeout);
 
     public async ValueTask DisposeAsync()
@@ -131,6 +138,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
     }
 
     private const int Sigterm = 15;
+    private const int Sigkill = 9;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);

@@ -42,7 +42,7 @@ public sealed partial class FakeOidcProvider
         }
 
         var code = NewToken();
-        codes[code] = new CodeGrant(query["redirect_uri"]!, query["code_challenge"], query["code_challenge_method"], query["nonce"], query["scope"].ToString(), User);
+        codes[code] = new CodeGrant(query["redirect_uri"]!, query["code_challenge"], query["code_challenge_method"], query["nonce"], query["scope"].ToString(), NextUser?.Invoke() ?? User);
         var parameters = new Dictionary<string, string?> { ["code"] = code, ["state"] = query["state"] };
         return Results.Redirect(QueryHelpers.AddQueryString(query["redirect_uri"]!, parameters));
     }
@@ -69,29 +69,36 @@ public sealed partial class FakeOidcProvider
                     return OAuthError("invalid_grant", "PKCE verification failed");
                 }
 
-                return IssueTokens(grant.User, grant.Scope, grant.Nonce, includeRefresh: true, includeIdToken: true);
+                return IssueTokens(grant.User, grant.Scope, grant.Nonce, includeRefresh: true, includeIdToken: true, NewChain(), sequence: 0, presented: null);
             case "refresh_token":
                 var presented = form["refresh_token"].ToString();
                 if (!refreshTokens.TryGetValue(presented, out var refresh) || refresh.Revoked || refresh.Used)
                 {
+                    RecordRefusal(refresh, refresh is null ? "unknown" : refresh.Revoked ? "revoked" : "reused");
                     return OAuthError("invalid_grant", "refresh token unknown, revoked or reused");
                 }
 
-                if (RotateRefreshTokens)
+                // Spent atomically: of two requests presenting the same token at once, one wins.
+                if (RotateRefreshTokens && !refreshTokens.TryUpdate(presented, refresh with { Used = true }, refresh))
                 {
-                    refreshTokens[presented] = refresh with { Used = true };
+                    RecordRefusal(refresh, "reused");
+                    return OAuthError("invalid_grant", "refresh token unknown, revoked or reused");
                 }
 
-                return IssueTokens(refresh.User, refresh.Scope, nonce: null, includeRefresh: RotateRefreshTokens, includeIdToken: IdTokenOnRefresh);
+                return IssueTokens(refresh.User, refresh.Scope, nonce: null, includeRefresh: RotateRefreshTokens, includeIdToken: IdTokenOnRefresh,
+                    refresh.Chain, refresh.Sequence + 1, presented);
             default:
                 return OAuthError("unsupported_grant_type", null);
         }
     }
 
-    private IResult IssueTokens(FakeUser user, string scope, string? nonce, bool includeRefresh, bool includeIdToken)
+    private IResult IssueTokens(FakeUser user, string scope, string? nonce, bool includeRefresh, bool includeIdToken,
+        string? chain = null, int sequence = 0, string? presented = null)
     {
         var accessToken = NewToken();
-        accessTokens[accessToken] = new AccessGrant(user, Clock.GetUtcNow() + AccessTokenLifetime, Revoked: false);
+        var issuedAt = Clock.GetUtcNow();
+        accessTokens[accessToken] = new AccessGrant(user, issuedAt + AccessTokenLifetime, Revoked: false);
+        string? newRefreshToken = null;
         var seconds = (long)AccessTokenLifetime.TotalSeconds;
         var body = new JsonObject
         {
@@ -103,13 +110,24 @@ public sealed partial class FakeOidcProvider
         if (includeRefresh)
         {
             var refreshToken = NewToken();
-            refreshTokens[refreshToken] = new RefreshGrant(user, scope, Used: false, Revoked: false);
+            refreshTokens[refreshToken] = new RefreshGrant(user, scope, Used: false, Revoked: false, chain ?? NewChain(), sequence);
             body["refresh_token"] = refreshToken;
+            newRefreshToken = refreshToken;
         }
+
+        RecordIssue(new TokenIssue(chain ?? "", sequence, presented is null ? "authorization_code" : "refresh_token", user,
+            issuedAt, issuedAt + AccessTokenLifetime, presented, newRefreshToken));
 
         if (includeIdToken)
         {
             var claims = DefaultIdTokenClaims(nonce);
+            if (!ReferenceEquals(user, User))
+            {
+                // A per-login user (NextUser): the id_token speaks for the same user as userinfo.
+                claims["sub"] = user.Subject;
+                claims["name"] = user.Name;
+                claims["email"] = user.Email;
+            }
             body["id_token"] = IdTokenOverride is { } forge ? forge(claims) : Keys.Sign(claims, IdTokenAlgorithm);
         }
 
@@ -200,7 +218,7 @@ public sealed partial class FakeOidcProvider
 
     private sealed record CodeGrant(string RedirectUri, string? Challenge, string? ChallengeMethod, string? Nonce, string Scope, FakeUser User);
 
-    private sealed record RefreshGrant(FakeUser User, string Scope, bool Used, bool Revoked);
+    private sealed record RefreshGrant(FakeUser User, string Scope, bool Used, bool Revoked, string Chain = "", int Sequence = 0);
 
     private sealed record AccessGrant(FakeUser User, DateTimeOffset ExpiresAt, bool Revoked);
 }

@@ -176,7 +176,16 @@ public sealed partial class FakeOidcProvider : IAsyncDisposable
         app.MapGet("/.well-known/openid-configuration", (HttpRequest r) => WithFailures(r.HttpContext, FakeEndpoint.Discovery, () => Results.Json(Discovery())));
         app.MapGet("/jwks", (HttpRequest r) => WithFailures(r.HttpContext, FakeEndpoint.Jwks, () => Results.Json(Keys.ToJwks())));
         app.MapGet("/authorize", (HttpRequest r) => Authorize(r.Query));
-        app.MapPost("/token", (HttpRequest r) => WithFailures(r.HttpContext, FakeEndpoint.Token, () => Token(r)));
+        app.MapPost("/token", async (HttpRequest r) =>
+        {
+            var delay = r.Form["grant_type"] == "refresh_token" ? RefreshDelay : r.Form["grant_type"] == "authorization_code" ? CodeExchangeDelay : TimeSpan.Zero;
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+
+            return await WithFailures(r.HttpContext, FakeEndpoint.Token, () => Token(r));
+        });
         app.MapMethods("/userinfo", ["GET", "POST"], (HttpRequest r) => WithFailures(r.HttpContext, FakeEndpoint.Userinfo, () => Userinfo(r)));
         app.MapPost("/revoke", (HttpRequest r) => WithFailures(r.HttpContext, FakeEndpoint.Revocation, () => Revoke(r)));
         app.MapPost("/introspect", (HttpRequest r) => WithFailures(r.HttpContext, FakeEndpoint.Introspection, () => Introspect(r)));
