@@ -334,8 +334,14 @@ fi
 results=$(mktemp -d "${TMPDIR:-/tmp}/broker-test-results.XXXXXX")
 log "dotnet test Broker.sln -c Release --no-build $*"
 test_rc=0
+# Suites that measure (the cluster suite) write their figures here; printed before the summary.
+export BROKER_TEST_FIGURES="$results/figures.txt"
 run_child dotnet test Broker.sln -c Release --no-build --logger trx --results-directory "$results" "$@" ||
     test_rc=$?
 
+if [[ -s $BROKER_TEST_FIGURES ]]; then
+    log "figures"
+    cat -- "$BROKER_TEST_FIGURES"
+fi
 summarize "$results" "$test_rc"
 [[ $failures -eq 0 ]]

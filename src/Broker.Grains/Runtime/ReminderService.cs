@@ -17,7 +17,8 @@ public sealed class ReminderService(
     ReminderOptions options,
     SiloIdentity silo,
     TimeProvider time,
-    ILogger<ReminderService> logger) : BackgroundService
+    ILogger<ReminderService> logger,
+    IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     private readonly CancellationTokenSource _stopClaiming = new();
 
@@ -55,6 +56,9 @@ public sealed class ReminderService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A stopping silo stops claiming the moment it is told to stop (DESIGN.md §6), even while the
+        // host still serves requests for its drain delay.
+        using var stopping = lifetime?.ApplicationStopping.Register(() => _stopClaiming.Cancel());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stopClaiming.Token);
         while (!stop.IsCancellationRequested)
         {

@@ -20,6 +20,8 @@ public static class SiloHost
         });
         // DESIGN.md §6: a silo stopping on SIGTERM exits within 15 s.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddHostedService<DrainDelay>();
         builder.Services.AddSingleton(settings.Reminders);
         builder.Services.AddSingleton(settings.Activations);
         builder.Services.AddBrokerStorage(settings);

@@ -30,6 +30,9 @@ public sealed record SiloSettings(
     /// the ring lives in PostgreSQL (with <see cref="MasterKeys"/>) or, on Memory, in the process.</summary>
     public string? DataProtectionKeysDirectory { get; init; }
 
+    /// <summary>How long a stopping silo keeps serving with readiness failed (<c>Broker:Shutdown:DrainDelaySeconds</c>).</summary>
+    public TimeSpan DrainDelay { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The keys that wrap the key ring stored in PostgreSQL.</summary>
     public MasterKeys? MasterKeys { get; init; }
 
@@ -74,6 +77,7 @@ public sealed record SiloSettings(
             },
             AllowHttpUpstreams = Flag(config, "Broker:AllowHttpUpstreams", development),
             DataProtectionKeysDirectory = keysDirectory,
+            DrainDelay = Seconds(config, "Broker:Shutdown:DrainDelaySeconds", 2, min: 0, max: 10),
             MasterKeys = DataProtectionServices.LoadMasterKeys(config, required: storage == StorageKind.Postgres && keysDirectory is null),
             AdminTokenGenerated = generated,
         };
