@@ -97,7 +97,7 @@ public static class ApiChecks
     /// <summary>401 for no key, a wrong key or a key on /admin; 404 for another tenant's valid key.</summary>
     private static async Task<ProblemHttpResult?> AuthenticateTenantAsync(HttpContext http, GrainFactory grains, string? token, Rules rules)
     {
-        if (token is null || rules.Caller == Caller.Admin || rules.Tenant is null || BearerAuth.TenantOfKey(token) is not { } keyTenant)
+        if (token is null || rules.Caller == Caller.Admin || rules.Tenant is null || ApiKeys.TenantOf(token) is not { } keyTenant || !Ids.IsTenantOrConnection(keyTenant))
             return Problems.Unauthorized(http, token is not null);
         // Asking the key's own tenant is what tells "wrong key" (401) from "another tenant's key" (404).
         if (!await grains.GetGrain<ITenantGrain>(keyTenant).CheckApiKeyAsync(token))

@@ -31,11 +31,4 @@ public static class BearerAuth
         SHA256.HashData(Encoding.UTF8.GetBytes(adminToken), expected);
         return CryptographicOperations.FixedTimeEquals(given, expected);
     }
-
-    /// <summary>The tenant an API key names: keys are <c>{tenantId}.{secret}</c>, and tenant ids have no dot.</summary>
-    public static string? TenantOfKey(string token)
-    {
-        var dot = token.LastIndexOf('.');
-        return dot > 0 && Ids.IsTenantOrConnection(token[..dot]) ? token[..dot] : null;
-    }
 }
