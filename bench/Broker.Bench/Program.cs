@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Broker.Bench.GrainTurnBenchmarks).Assembly).Run(args);
