@@ -62,10 +62,16 @@ public sealed class PostgresRollingRestartTests(ITestOutputHelper output)
         var aBefore = PrometheusText.Parse(await cluster.MetricsAsync(a));
 
         var scrapes = new List<PrometheusText.Document> { PrometheusText.Parse(await cluster.MetricsAsync(c)) };
-        // A crash lands wherever it lands: note what the silo held at that moment.
-        var heldAtKill = (await cluster.LeasesHeldByAsync(c)).Count;
+        // Aim the crash at a silo in the middle of deliveries: a slower provider keeps each refresh
+        // (and its reminder lease) in flight long enough to be caught holding leases.
+        cluster.Provider.RefreshDelay = TimeSpan.FromMilliseconds(300);
+        var heldAtKill = 0;
+        for (var tries = 0; heldAtKill == 0 && tries < 200; tries++)
+            heldAtKill = (await cluster.LeasesHeldByAsync(c)).Count;
         var killedAt = DateTimeOffset.UtcNow;
         c.SendSigkill();
+        cluster.Provider.RefreshDelay = TimeSpan.Zero;
+        Assert.True(heldAtKill > 0, "the killed silo held no reminder lease: the crash path was not exercised");
         await c.WaitForExitAsync(TimeSpan.FromSeconds(10));
         cluster.Remove(c);
 
