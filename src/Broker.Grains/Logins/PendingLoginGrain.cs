@@ -126,10 +126,7 @@ public sealed class PendingLoginGrain(
         if (callback.Error is { } error)
             return new CompleteLoginResult.AppError(login.ReturnTo, AppErrorCodes.FromCallback(error), login.AppState);
 
-        var tenant = context.GrainFactory.GetGrain<ITenantGrain>(login.TenantId);
-        var connection = await tenant.GetConnectionAsync(login.ConnectionId);
-        var policy = (await tenant.GetAsync())?.SessionPolicy;
-        if (connection is null || policy is null)
+        if (await context.GrainFactory.GetGrain<ITenantGrain>(login.TenantId).GetConnectionWithPolicyAsync(login.ConnectionId) is not ({ } connection, { } policy))
             return new CompleteLoginResult.AppError(login.ReturnTo, "server_error", login.AppState);
 
         LoginResult upstream;

@@ -16,9 +16,7 @@ public sealed partial class SessionGrain
             return RefreshResult.Busy;
         var staleLease = State.RefreshLeaseOwner is not null;
 
-        var tenant = context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId);
-        var connection = await tenant.GetConnectionAsync(State.ConnectionId);
-        if (connection is null || await tenant.GetAsync() is not { } view)
+        if (await context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId).GetConnectionWithPolicyAsync(State.ConnectionId) is not ({ } connection, { } policy))
         {
             // The tenant or its connection was deleted: the session goes with it.
             await EndCoreAsync(EndReasons.Revoked, revoke: false);
@@ -32,8 +30,8 @@ public sealed partial class SessionGrain
         }
 
         // A policy change applies at the next refresh (DESIGN.md §6).
-        State.RefreshLeadSeconds = view.SessionPolicy.RefreshLeadSeconds;
-        State.LifetimeSeconds = view.SessionPolicy.LifetimeSeconds;
+        State.RefreshLeadSeconds = policy.RefreshLeadSeconds;
+        State.LifetimeSeconds = policy.LifetimeSeconds;
         // Claim, then act: only the silo whose lease write wins calls the provider. The lease never
         // outlives half the token's remaining life, so if this silo dies mid-call another still
         // refreshes before the token expires.

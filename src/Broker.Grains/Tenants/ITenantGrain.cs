@@ -35,6 +35,10 @@ public interface ITenantGrain
     /// <summary>The connection with its secret decrypted, for the grains that call the upstream; never for a response.</summary>
     Task<ConnectionConfig?> GetConnectionAsync(string connectionId);
 
+    /// <summary>A connection (secret decrypted) with the tenant's session policy, in one turn: what a
+    /// login completion and every session refresh need. Null when either the tenant or the connection is gone.</summary>
+    Task<ConnectionWithPolicy?> GetConnectionWithPolicyAsync(string connectionId);
+
     Task<IReadOnlyList<ConnectionConfig>> ListConnectionsAsync();
 
     Task<bool> DeleteConnectionAsync(string connectionId);
@@ -49,6 +53,8 @@ public enum TenantStatus { Unknown, Active, Deleted }
 public enum PutConnectionResult { Created, Replaced }
 
 public sealed record CreateTenantResult(bool Created, string? ApiKey);
+
+public sealed record ConnectionWithPolicy(ConnectionConfig Connection, SessionPolicy Policy);
 
 public sealed record SessionPolicy(int RefreshLeadSeconds = 60, int LifetimeSeconds = 86_400);
 

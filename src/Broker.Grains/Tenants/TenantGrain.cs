@@ -86,6 +86,9 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     public Task<ConnectionConfig?> GetConnectionAsync(string connectionId) =>
         Task.FromResult(IsActive && State.Connections.TryGetValue(connectionId, out var stored) ? Decrypt(stored) : null);
 
+    public async Task<ConnectionWithPolicy?> GetConnectionWithPolicyAsync(string connectionId) =>
+        await GetConnectionAsync(connectionId) is { } connection ? new ConnectionWithPolicy(connection, View().SessionPolicy) : null;
+
     public Task<IReadOnlyList<ConnectionConfig>> ListConnectionsAsync() =>
         Task.FromResult<IReadOnlyList<ConnectionConfig>>(IsActive
             ? State.Connections.Values.Select(Decrypt).OrderBy(c => c.Id, StringComparer.Ordinal).ToList()

@@ -181,6 +181,21 @@ public sealed class SessionLifecycleTests
     }
 
     [Fact]
+    public async Task A_session_whose_connection_was_deleted_ends_as_revoked_at_its_next_refresh()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
+        var session = await kit.LoginAsync();
+        await kit.Grains.GetGrain<Broker.Grains.Tenants.ITenantGrain>(kit.Tenant).DeleteConnectionAsync(BrokerGrainsKit.Connection);
+
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(540));
+
+        var view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(("ended", EndReasons.Revoked), (view!.Status, view.EndReason));
+        Assert.Equal(0, kit.RefreshRequests);
+    }
+
+    [Fact]
     public async Task Another_tenant_cannot_see_or_end_a_session()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
