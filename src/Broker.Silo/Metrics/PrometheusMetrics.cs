@@ -34,14 +34,15 @@ public sealed class PrometheusMetrics : IDisposable
     public PrometheusMetrics(Func<long>? activeSessions = null)
     {
         _activeSessions = activeSessions;
+        // The family travels as the instrument's state, so a measurement finds it without a search.
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (Find(instrument) is not null)
-                listener.EnableMeasurementEvents(instrument);
+            if (Families.FirstOrDefault(f => f.Meter == instrument.Meter.Name && f.Instrument == instrument.Name) is { } family)
+                listener.EnableMeasurementEvents(instrument, family);
         };
-        _listener.SetMeasurementEventCallback<long>((i, value, tags, _) => Record(i, value, tags));
-        _listener.SetMeasurementEventCallback<int>((i, value, tags, _) => Record(i, value, tags));
-        _listener.SetMeasurementEventCallback<double>((i, value, tags, _) => Record(i, value, tags));
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, family) => Record((MetricFamily)family!, value, tags));
+        _listener.SetMeasurementEventCallback<int>((_, value, tags, family) => Record((MetricFamily)family!, value, tags));
+        _listener.SetMeasurementEventCallback<double>((_, value, tags, family) => Record((MetricFamily)family!, value, tags));
         _listener.Start();
     }
 
@@ -66,15 +67,8 @@ public sealed class PrometheusMetrics : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var family = Find(instrument)!;
-        var labels = Labels(family, tags);
-        _series.GetOrAdd((family.Name, labels), _ => new Series(family.Buckets)).Add(value);
-    }
-
-    private static MetricFamily? Find(Instrument instrument) =>
-        Families.FirstOrDefault(f => f.Meter == instrument.Meter.Name && f.Instrument == instrument.Name);
+    private void Record(MetricFamily family, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+        _series.GetOrAdd((family.Name, Labels(family, tags)), _ => new Series(family.Buckets)).Add(value);
 
     private static string Labels(MetricFamily family, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
