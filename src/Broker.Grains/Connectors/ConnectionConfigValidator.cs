@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 
 namespace Broker.Grains.Connectors;
 
@@ -10,7 +9,7 @@ public sealed record ConfigError(string Field, string Message);
 /// time rather than a failed login later. Provider-specific rules for oidc and oauth2 are here;
 /// provider types that default their endpoints need none.
 /// </summary>
-public static partial class ConnectionConfigValidator
+public static class ConnectionConfigValidator
 {
     // Parameters the broker sets itself: a tenant overriding them could break state, PKCE or nonce checks.
     private static readonly HashSet<string> ReservedAuthorizeParams = new(StringComparer.Ordinal)
@@ -25,9 +24,9 @@ public static partial class ConnectionConfigValidator
     public static IReadOnlyList<ConfigError> Validate(ConnectionConfig config, IEnumerable<string> knownTypes, bool allowHttp)
     {
         var errors = new List<ConfigError>();
-        if (config.Id is null || !IdPattern().IsMatch(config.Id))
+        if (!Tenants.ResourceIds.IsWellFormed(config.Id))
         {
-            errors.Add(new("id", "must match ^[a-z0-9][a-z0-9-]{1,62}$."));
+            errors.Add(new("id", $"must match {Tenants.ResourceIds.Pattern}."));
         }
 
         if (string.IsNullOrEmpty(config.Type) || !knownTypes.Contains(config.Type, StringComparer.Ordinal))
@@ -165,7 +164,4 @@ public static partial class ConnectionConfigValidator
 
     private static string Printable(string? value) =>
         new((value ?? "").Take(40).Select(c => char.IsControl(c) ? '?' : c).ToArray());
-
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{1,62}\z")]
-    private static partial Regex IdPattern();
 }
