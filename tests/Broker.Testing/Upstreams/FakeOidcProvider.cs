@@ -217,33 +217,8 @@ public sealed partial class FakeOidcProvider : IAsyncDisposable
         return document;
     }
 
-    private async Task<IResult> WithFailures(HttpContext context, FakeEndpoint endpoint, Func<IResult> answer)
-    {
-        if (!failures.TryGetValue(endpoint, out var queue) || !queue.TryDequeue(out var failure))
-        {
-            return answer();
-        }
-
-        switch (failure)
-        {
-            case FakeFailure.HangFailure:
-                using (var both = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping.Token))
-                {
-                    await Task.Delay(Timeout.Infinite, both.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-                }
-
-                return Results.StatusCode(499);
-            case FakeFailure.Status status:
-                if (status.RetryAfterSeconds is { } seconds)
-                {
-                    context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                }
-
-                return status.Error is null
-                    ? Results.StatusCode(status.Code)
-                    : Results.Json(new { error = status.Error, error_description = status.Description }, statusCode: status.Code);
-            default:
-                throw new InvalidOperationException($"Unknown failure {failure}.");
-        }
-    }
+    private async Task<IResult> WithFailures(HttpContext context, FakeEndpoint endpoint, Func<IResult> answer) =>
+        failures.TryGetValue(endpoint, out var queue) && queue.TryDequeue(out var failure)
+            ? await failure.AnswerAsync(context, stopping.Token)
+            : answer();
 }

@@ -34,6 +34,33 @@ public abstract record FakeFailure
 
     /// <summary>See <see cref="Hang"/>.</summary>
     public sealed record HangFailure : FakeFailure;
+
+    /// <summary>Answers the request the way this failure says: hangs until the client or the fake gives
+    /// up, or answers the status (with its OAuth error body and Retry-After when set).</summary>
+    public async Task<Microsoft.AspNetCore.Http.IResult> AnswerAsync(Microsoft.AspNetCore.Http.HttpContext context, CancellationToken stopping)
+    {
+        switch (this)
+        {
+            case HangFailure:
+                using (var both = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping))
+                {
+                    await Task.Delay(Timeout.Infinite, both.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+
+                return Microsoft.AspNetCore.Http.Results.StatusCode(499);
+            case Status status:
+                if (status.RetryAfterSeconds is { } seconds)
+                {
+                    context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                return status.Error is null
+                    ? Microsoft.AspNetCore.Http.Results.StatusCode(status.Code)
+                    : Microsoft.AspNetCore.Http.Results.Json(new { error = status.Error, error_description = status.Description }, statusCode: status.Code);
+            default:
+                throw new InvalidOperationException($"Unknown failure {this}.");
+        }
+    }
 }
 
 /// <summary>The endpoints of <see cref="FakeOidcProvider"/> that can be told to fail.</summary>

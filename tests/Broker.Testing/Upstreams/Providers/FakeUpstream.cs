@@ -76,30 +76,10 @@ public sealed class FakeUpstream : IAsyncDisposable
         failures.GetOrAdd(endpoint, _ => new ConcurrentQueue<FakeFailure>()).Enqueue(failure);
 
     /// <summary>The queued failure for an endpoint as a result, or null to answer normally.</summary>
-    public async Task<IResult?> FailureAsync(HttpContext context, string endpoint)
-    {
-        if (!failures.TryGetValue(endpoint, out var queue) || !queue.TryDequeue(out var failure))
-        {
-            return null;
-        }
-
-        switch (failure)
-        {
-            case FakeFailure.HangFailure:
-                using (var both = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping.Token))
-                {
-                    await Task.Delay(Timeout.Infinite, both.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-                }
-
-                return Results.StatusCode(499);
-            case FakeFailure.Status status:
-                return status.Error is null
-                    ? Results.StatusCode(status.Code)
-                    : Results.Json(new { error = status.Error, error_description = status.Description }, statusCode: status.Code);
-            default:
-                throw new InvalidOperationException($"Unknown failure {failure}.");
-        }
-    }
+    public async Task<IResult?> FailureAsync(HttpContext context, string endpoint) =>
+        failures.TryGetValue(endpoint, out var queue) && queue.TryDequeue(out var failure)
+            ? await failure.AnswerAsync(context, stopping.Token)
+            : null;
 
     /// <summary>
     /// Plays the browser at an authorize URL: GETs it without following the redirect and returns
