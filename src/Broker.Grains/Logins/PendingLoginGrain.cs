@@ -98,23 +98,6 @@ public sealed class PendingLoginGrain(
         await context.UnregisterReminderAsync(ExpiryReminder);
     }
 
-    /// <summary>The state is spent by now, so a conflict on the user (the same person logging in on
-    /// two silos at once) must not fail the login: each retry is a new turn that reads fresh state.</summary>
-    private static async Task LinkWithRetriesAsync(IUserGrain user, string tenantId, UserView profile, string sessionId)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await user.LinkSessionAsync(tenantId, profile, sessionId);
-                return;
-            }
-            catch (StateConflictException) when (attempt < 5)
-            {
-            }
-        }
-    }
-
     private void CountLogin(string outcome) => BrokerMetrics.Logins.Add(1,
         new KeyValuePair<string, object?>("tenant", State.TenantId),
         new KeyValuePair<string, object?>("connection", State.ConnectionId),
@@ -147,7 +130,7 @@ public sealed class PendingLoginGrain(
         var sessionId = RandomIds.New();
         await context.GrainFactory.GetGrain<ISessionGrain>(sessionId).StartAsync(new NewSession(
             login.TenantId, login.ConnectionId, userId, user, upstream.Tokens, policy.RefreshLeadSeconds, policy.LifetimeSeconds));
-        await LinkWithRetriesAsync(context.GrainFactory.GetGrain<IUserGrain>(userId), login.TenantId, user, sessionId);
+        await context.GrainFactory.GetGrain<IUserGrain>(userId).LinkSessionAsync(login.TenantId, user, sessionId);
 
         var code = RandomIds.New();
         await context.GrainFactory.GetGrain<IHandoffCodeGrain>(code).CreateAsync(login.TenantId, sessionId, time.GetUtcNow() + options.HandoffLifetime);

@@ -17,13 +17,26 @@ public sealed class UserGrain(GrainContext context, TimeProvider time) : IUserGr
 
     private UserState State => _state.State;
 
+    /// <remarks>The caller's login is already spent, so a lost race with another silo (the same person
+    /// logging in twice at once) must not fail it: linking is a merge, so it is re-applied on fresh state.</remarks>
     public async Task LinkSessionAsync(string tenantId, UserView profile, string sessionId)
     {
-        if (!_state.RecordExists)
-            _state.State = new UserState { TenantId = tenantId, CreatedAt = time.GetUtcNow() };
-        State.Profile = profile;
-        State.SessionIds.Add(sessionId);
-        await _state.WriteStateAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            if (!_state.RecordExists)
+                _state.State = new UserState { TenantId = tenantId, CreatedAt = time.GetUtcNow() };
+            State.Profile = profile;
+            State.SessionIds.Add(sessionId);
+            try
+            {
+                await _state.WriteStateAsync();
+                return;
+            }
+            catch (StateConflictException) when (attempt < 5)
+            {
+                await _state.ReadStateAsync();
+            }
+        }
     }
 
     public async Task<IReadOnlyList<SessionView>?> ListSessionsAsync(string tenantId)
