@@ -211,6 +211,28 @@ public sealed class HandoffAndUserTests
     }
 
     [Fact]
+    public async Task Links_to_one_user_from_two_silos_at_once_all_land()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync(new SlowReadStore());
+        var other = kit.StartSilo();
+        var session = await kit.LoginAsync();
+        var profile = (await kit.Session(session).GetAsync(kit.Tenant))!.User;
+        // Each silo serialises its own turns, so a link can lose to at most the writes queued on the
+        // other silo: four at once per silo, as when one person signs in from several tabs.
+        for (var round = 0; round < 10; round++)
+        {
+            var ids = Enumerable.Range(0, 8).Select(i => $"r{round}-s{i}").ToList();
+
+            await Task.WhenAll(ids.Select((id, i) => (i % 2 == 0 ? kit.Silo : other).Grains
+                .GetGrain<Broker.Grains.Users.IUserGrain>(profile.Id).LinkSessionAsync(kit.Tenant, profile, id)));
+
+            var stored = await kit.States.ReadAsync(new Broker.Grains.Runtime.GrainId("user", profile.Id));
+            foreach (var id in ids)
+                Assert.Contains($"\"{id}\"", stored!.Json);
+        }
+    }
+
+    [Fact]
     public async Task The_same_upstream_account_is_one_user_whose_sessions_can_be_listed_and_ended()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
@@ -230,4 +252,24 @@ public sealed class HandoffAndUserTests
         sessions = await user.ListSessionsAsync(kit.Tenant);
         Assert.All(sessions!, s => Assert.Equal(("ended", EndReasons.Revoked), (s.Status, s.EndReason)));
     }
+}
+
+/// <summary>The Memory store, but a read takes a moment, as a database round trip does: turns of
+/// two silos on one grain then really interleave between their read and their write.</summary>
+internal sealed class SlowReadStore : Broker.Grains.Runtime.IGrainStateStore
+{
+    private readonly Broker.Grains.Runtime.MemoryGrainStateStore _inner = new();
+
+    public async Task<Broker.Grains.Runtime.StoredState?> ReadAsync(Broker.Grains.Runtime.GrainId grain, CancellationToken cancellationToken = default)
+    {
+        var state = await _inner.ReadAsync(grain, cancellationToken);
+        await Task.Delay(2, cancellationToken);
+        return state;
+    }
+
+    public Task<string> WriteAsync(Broker.Grains.Runtime.GrainId grain, string json, string? expectedEtag, CancellationToken cancellationToken = default) =>
+        _inner.WriteAsync(grain, json, expectedEtag, cancellationToken);
+
+    public Task DeleteAsync(Broker.Grains.Runtime.GrainId grain, string expectedEtag, CancellationToken cancellationToken = default) =>
+        _inner.DeleteAsync(grain, expectedEtag, cancellationToken);
 }
