@@ -73,6 +73,9 @@ public sealed class PostgresRollingRestartTests(ITestOutputHelper output)
         cluster.Provider.RefreshDelay = TimeSpan.Zero;
         Assert.True(heldAtKill > 0, "the killed silo held no reminder lease: the crash path was not exercised");
         await c.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        // The dead silo's claims stay in the table until their leases run out: these are the sessions
+        // whose refresh it may have had in flight, the only ones the kill can cost.
+        var leasedAtDeath = (await cluster.LeasesHeldByAsync(c)).Select(l => l.Key).ToHashSet();
         cluster.Remove(c);
 
         // After the killed silo's leases ran out (10 s + poll), a rolling restart of b.
@@ -118,7 +121,11 @@ public sealed class PostgresRollingRestartTests(ITestOutputHelper output)
             var reason = view["endReason"]?.GetValue<string>();
             var subject = view["user"]!["subject"]!.GetValue<string>();
             if (status == "ended" && reason == "refresh_lost")
+            {
                 lost.Add(subject);
+                if (!leasedAtDeath.Contains(id))
+                    problems.Add($"session of {subject}: refresh_lost, but the killed silo held no lease on its reminder");
+            }
             else if (status != "active")
                 problems.Add($"session of {subject}: {status} ({reason})");
             var chain = chains[subject];
@@ -163,7 +170,7 @@ public sealed class PostgresRollingRestartTests(ITestOutputHelper output)
         Report.Line(output, $"  database: {(transactionsAfter - transactionsBefore) / steadySeconds:0} transactions/s, {(double)(transactionsAfter - transactionsBefore) / Math.Max(steadyRefreshes, 1):0.0} per refresh (polls and reads included)");
         Report.Line(output, $"  silo a, kill to end: {cpuA.TotalSeconds:0.0} s CPU for {refreshesA:0} refreshes and its polls: {cpuA.TotalMilliseconds / Math.Max(refreshesA, 1):0.0} ms CPU per refresh");
         Report.Line(output, $"  state conflicts: {cluster.ConflictAnswers} answers 503 conflict_retry, {conflictLines} StateConflictException log lines, {reminderFailures} reminder deliveries failed and left to their lease");
-        Report.Line(output, $"  refresh_lost: {lost.Count} sessions (broker_refresh_lost_total on the survivors: {lostMetric}); refresh tokens presented twice: {reused}; other refusals: {otherRefusals.Count}");
+        Report.Line(output, $"  refresh_lost: {lost.Count} sessions (broker_refresh_lost_total on the survivors: {lostMetric}); refresh tokens presented twice: {reused}; other refusals: {otherRefusals.Count}; the killed silo held {leasedAtDeath.Count} leases when it died");
         Report.Line(output, $"  SIGTERM drain of a silo under load: {drain.Elapsed.TotalSeconds:0.00} s (exit code 0); restart to listening: {restart.Elapsed.TotalSeconds:0.00} s; the killed silo held {heldAtKill} reminder leases when killed at {killedAt:HH:mm:ss}");
         foreach (var (silo, scrape) in cluster.Silos.Zip(finalScrapes))
             Report.Line(output, $"  silo {silo.BaseAddress.Port}: {scrape.Sum("broker_reminder_lag_seconds_count"):0} reminder deliveries, {scrape.Sum("broker_refreshes_total", ("outcome", "ok")):0} refreshes ok");
@@ -171,13 +178,13 @@ public sealed class PostgresRollingRestartTests(ITestOutputHelper output)
             Report.Line(output, "  PROBLEM " + problem);
 
         // ---- the guarantees
+        // Among them: a session lost to the kill is one whose refresh the killed silo had in flight.
         Assert.Empty(problems);
         // Each session lost to the kill shows up as exactly one refresh token presented twice, and no
         // refresh token was presented twice for any other reason.
         Assert.Equal(lost.Count, reused);
         Assert.Empty(otherRefusals);
         Assert.Equal(lost.Count, (int)lostMetric);
-        Assert.True(lost.Count <= 3, $"{lost.Count} sessions lost to one kill: the window between the provider's answer and the write is too wide");
         // The two silos left share the reminder load.
         foreach (var scrape in finalScrapes)
         {
