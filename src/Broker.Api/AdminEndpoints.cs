@@ -17,6 +17,8 @@ public static class AdminEndpoints
         group.MapGet("/{tenant}", GetTenantAsync).WithName("GetTenant");
         group.MapDelete("/{tenant}", DeleteTenantAsync).WithName("DeleteTenant");
         group.MapPost("/{tenant}/api-keys", AddApiKeyAsync).WithName("AddApiKey");
+        group.MapGet("/{tenant}/api-keys", ListApiKeysAsync).WithName("ListApiKeys");
+        group.MapDelete("/{tenant}/api-keys/{key}", DeleteApiKeyAsync).WithName("DeleteApiKey");
         return app;
     }
 
@@ -67,6 +69,31 @@ public static class AdminEndpoints
             return refused;
         var key = await grains.GetGrain<ITenantGrain>(tenant).AddApiKeyAsync();
         return key is null ? Problems.NotFound("tenant") : TypedResults.Created((string?)null, new ApiKeyResponse(key));
+    }
+
+    /// <summary>The tenant's keys by id (the middle part of <c>{tenant}.{id}.{secret}</c>) and creation time; never a key.</summary>
+    public static async Task<Results<Ok<ItemsResponse<ApiKeyItem>>, ProblemHttpResult>> ListApiKeysAsync(string tenant, HttpContext http, GrainFactory grains)
+    {
+        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant));
+        if (refused is not null)
+            return refused;
+        var keys = await grains.GetGrain<ITenantGrain>(tenant).ListApiKeysAsync();
+        return keys is null ? Problems.NotFound("tenant") : TypedResults.Ok(new ItemsResponse<ApiKeyItem>([.. keys.Select(k => new ApiKeyItem(k.Id, k.CreatedAt))]));
+    }
+
+    /// <summary>Retires one key (a leaked one, or the old one after a rotation): 401 for it from then on.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteApiKeyAsync(string tenant, string key, HttpContext http, GrainFactory grains)
+    {
+        var grain = grains.GetGrain<ITenantGrain>(tenant);
+        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant) with
+        {
+            Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("key", ApiKeys.IsWellFormedId(key))],
+            Resource = new Lookup("API key", async () => (await grain.ListApiKeysAsync())?.Any(k => k.Id == key) == true),
+        });
+        if (refused is not null)
+            return refused;
+        // False only when a concurrent request deleted it first.
+        return await grain.DeleteApiKeyAsync(key) ? TypedResults.NoContent() : Problems.NotFound("API key");
     }
 
     private static Rules AdminRules(string tenant) => new()

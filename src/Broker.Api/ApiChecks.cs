@@ -58,7 +58,7 @@ public static class ApiChecks
         foreach (var (name, wellFormed) in rules.Ids)
         {
             if (!wellFormed)
-                return Problems.Invalid(name, name is "session" or "user" ? $"is not a well-formed {name} id." : "must match ^[a-z0-9][a-z0-9-]{1,62}$.");
+                return Problems.Invalid(name, name is "tenant" or "connection" ? "must match ^[a-z0-9][a-z0-9-]{1,62}$." : $"is not a well-formed {name} id.");
         }
         if (rules.Body.Invalid is { } invalid)
             return invalid;

@@ -89,6 +89,9 @@ public sealed record CreatedTenantResponse(string Id, string ApiKey);
 
 public sealed record ApiKeyResponse(string ApiKey);
 
+/// <summary>A key in the list of a tenant's keys: its id, never the key.</summary>
+public sealed record ApiKeyItem(string Id, DateTimeOffset CreatedAt);
+
 public sealed record ItemsResponse<T>(IReadOnlyList<T> Items);
 
 public sealed record SessionPolicyResponse(int RefreshLeadSeconds, int LifetimeSeconds);

@@ -61,6 +61,8 @@ public sealed class AdminEndpointsTests(HostFixture fixture) : IClassFixture<Hos
             (HttpMethod.Post, "/admin/tenants", new { id = TestApi.NewId(), displayName = "X", returnUrls = Array.Empty<string>() }),
             (HttpMethod.Get, $"/admin/tenants/{tenant.Id}", null),
             (HttpMethod.Post, $"/admin/tenants/{tenant.Id}/api-keys", null),
+            (HttpMethod.Get, $"/admin/tenants/{tenant.Id}/api-keys", null),
+            (HttpMethod.Delete, $"/admin/tenants/{tenant.Id}/api-keys/{KeyId(tenant.ApiKey)}", null),
             (HttpMethod.Delete, $"/admin/tenants/{tenant.Id}", null),
         };
         foreach (var (method, path, body) in routes)
@@ -69,9 +71,12 @@ public sealed class AdminEndpointsTests(HostFixture fixture) : IClassFixture<Hos
             await TestApi.AssertProblemAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
             Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString());
         }
-        // Nothing happened: the tenant is still there.
+        // Nothing happened: the tenant is still there, with its one key.
         using var still = await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{tenant.Id}", TestApi.Admin);
         Assert.Equal(HttpStatusCode.OK, still.StatusCode);
+        Assert.Single(await KeyIdsAsync(tenant.Id));
+        using var keyWorks = await api.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/connections", tenant.ApiKey);
+        Assert.Equal(HttpStatusCode.OK, keyWorks.StatusCode);
     }
 
     [Fact]
@@ -83,6 +88,68 @@ public sealed class AdminEndpointsTests(HostFixture fixture) : IClassFixture<Hos
         await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{tenant.Id}", tenant.ApiKey), HttpStatusCode.Unauthorized);
         await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, "/admin/tenants", tenant.ApiKey,
             new { id = TestApi.NewId(), displayName = "X", returnUrls = Array.Empty<string>() }), HttpStatusCode.Unauthorized);
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{tenant.Id}/api-keys", tenant.ApiKey), HttpStatusCode.Unauthorized);
+        // A tenant cannot retire keys (its own included): that is the operator's call.
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{tenant.Id}/api-keys/{KeyId(tenant.ApiKey)}", tenant.ApiKey), HttpStatusCode.Unauthorized);
+        Assert.Equal([KeyId(tenant.ApiKey)], await KeyIdsAsync(tenant.Id));
+    }
+
+    [Fact]
+    public async Task Keys_are_listed_by_id_and_a_deleted_key_gets_401_at_once()
+    {
+        var tenant = await api.CreateTenantAsync();
+        using var added = await api.SendAsync(HttpMethod.Post, $"/admin/tenants/{tenant.Id}/api-keys", TestApi.Admin);
+        var second = (await TestApi.ReadJsonAsync(added))["apiKey"]!.GetValue<string>();
+
+        using var listed = await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{tenant.Id}/api-keys", TestApi.Admin);
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        var list = await TestApi.ReadJsonAsync(listed);
+        var items = list["items"]!.AsArray();
+        Assert.Equal([KeyId(tenant.ApiKey), KeyId(second)], items.Select(i => i!["id"]!.GetValue<string>()));
+        Assert.All(items, i => Assert.EndsWith("Z", i!["createdAt"]!.GetValue<string>()));
+        Assert.Equal(["createdAt", "id"], items[0]!.AsObject().Select(m => m.Key).Order());
+        Assert.DoesNotContain(tenant.ApiKey.Split('.')[2], list.ToJsonString());
+
+        using var deleted = await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{tenant.Id}/api-keys/{KeyId(tenant.ApiKey)}", TestApi.Admin);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/connections", tenant.ApiKey), HttpStatusCode.Unauthorized, "unauthorized");
+        using (var stillValid = await api.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/connections", second))
+            Assert.Equal(HttpStatusCode.OK, stillValid.StatusCode);
+        Assert.Equal([KeyId(second)], await KeyIdsAsync(tenant.Id));
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{tenant.Id}/api-keys/{KeyId(tenant.ApiKey)}", TestApi.Admin), HttpStatusCode.NotFound, "not_found");
+
+        // The last key may go too: the tenant is then reachable with the admin token only, until it gets a new key.
+        using (var last = await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{tenant.Id}/api-keys/{KeyId(second)}", TestApi.Admin))
+            Assert.Equal(HttpStatusCode.NoContent, last.StatusCode);
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/connections", second), HttpStatusCode.Unauthorized);
+        Assert.Empty(await KeyIdsAsync(tenant.Id));
+    }
+
+    [Fact]
+    public async Task Another_tenants_key_id_is_404_and_that_key_keeps_working()
+    {
+        var (mine, theirs) = (await api.CreateTenantAsync(), await api.CreateTenantAsync());
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{mine.Id}/api-keys/{KeyId(theirs.ApiKey)}", TestApi.Admin), HttpStatusCode.NotFound, "not_found");
+        using var theirsWorks = await api.SendAsync(HttpMethod.Get, $"/api/tenants/{theirs.Id}/connections", theirs.ApiKey);
+        Assert.Equal(HttpStatusCode.OK, theirsWorks.StatusCode);
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{TestApi.NewId()}/api-keys", TestApi.Admin), HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Theory]
+    [InlineData("ABCDEFGHIJKL")]
+    [InlineData("abc")]
+    [InlineData("abcdefghijklm")]
+    [InlineData("abcdefghijk-")]
+    [InlineData("abcdefghijk%2E")]
+    public async Task A_malformed_key_id_is_400_even_without_a_bearer_and_deletes_nothing(string keyId)
+    {
+        var tenant = await api.CreateTenantAsync();
+        foreach (var bearer in new[] { TestApi.Admin, null })
+        {
+            var problem = await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Delete, $"/admin/tenants/{tenant.Id}/api-keys/{keyId}", bearer), HttpStatusCode.BadRequest, "invalid_request");
+            Assert.NotNull(problem["errors"]!["key"]);
+        }
+        Assert.Single(await KeyIdsAsync(tenant.Id));
     }
 
     [Fact]
@@ -171,6 +238,16 @@ public sealed class AdminEndpointsTests(HostFixture fixture) : IClassFixture<Hos
         };
         request.Headers.Authorization = new("Bearer", TestApi.Admin);
         await TestApi.AssertProblemAsync(await api.Http.SendAsync(request), HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    /// <summary>The id of a key: the middle part of <c>{tenant}.{id}.{secret}</c>.</summary>
+    private static string KeyId(string apiKey) => apiKey.Split('.')[1];
+
+    private async Task<List<string>> KeyIdsAsync(string tenant)
+    {
+        using var response = await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{tenant}/api-keys", TestApi.Admin);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return [.. (await TestApi.ReadJsonAsync(response))["items"]!.AsArray().Select(i => i!["id"]!.GetValue<string>())];
     }
 
     public void Dispose() => api.Dispose();

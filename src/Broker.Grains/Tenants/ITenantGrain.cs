@@ -23,6 +23,12 @@ public interface ITenantGrain
     /// <summary>A new API key (older ones stay valid); null when the tenant does not exist.</summary>
     Task<string?> AddApiKeyAsync();
 
+    /// <summary>The tenant's keys (ids and creation times, oldest first); null when the tenant does not exist.</summary>
+    Task<IReadOnlyList<ApiKeyView>?> ListApiKeysAsync();
+
+    /// <summary>Deletes one key: it stops working at once. False when the tenant or the key does not exist.</summary>
+    Task<bool> DeleteApiKeyAsync(string keyId);
+
     /// <summary>True when <paramref name="apiKey"/> is one of this tenant's keys (constant-time compare of hashes).</summary>
     Task<bool> CheckApiKeyAsync(string apiKey);
 
@@ -53,6 +59,8 @@ public enum TenantStatus { Unknown, Active, Deleted }
 public enum PutConnectionResult { Created, Replaced }
 
 public sealed record CreateTenantResult(bool Created, string? ApiKey);
+
+public sealed record ApiKeyView(string Id, DateTimeOffset CreatedAt);
 
 public sealed record ConnectionWithPolicy(ConnectionConfig Connection, SessionPolicy Policy);
 

@@ -16,16 +16,15 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     {
         if (IsActive)
             return new CreateTenantResult(false, null);
-        var apiKey = ApiKeys.New(context.Key);
         // A deleted tenant's id may be taken again; nothing of the old tenant carries over.
         _state.State = new TenantState
         {
             Status = TenantStatus.Active,
             DisplayName = displayName,
             ReturnUrls = [.. returnUrls],
-            ApiKeyHashes = [ApiKeys.Hash(apiKey)],
             CreatedAt = time.GetUtcNow(),
         };
+        var apiKey = NewApiKey();
         await _state.WriteStateAsync();
         return new CreateTenantResult(true, apiKey);
     }
@@ -48,14 +47,24 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     {
         if (!IsActive)
             return null;
-        var apiKey = ApiKeys.New(context.Key);
-        State.ApiKeyHashes.Add(ApiKeys.Hash(apiKey));
+        var apiKey = NewApiKey();
         await _state.WriteStateAsync();
         return apiKey;
     }
 
+    public Task<IReadOnlyList<ApiKeyView>?> ListApiKeysAsync() =>
+        Task.FromResult<IReadOnlyList<ApiKeyView>?>(IsActive ? State.ApiKeys.Select(k => new ApiKeyView(k.Id, k.CreatedAt)).ToList() : null);
+
+    public async Task<bool> DeleteApiKeyAsync(string keyId)
+    {
+        if (!IsActive || State.ApiKeys.RemoveAll(k => k.Id == keyId) == 0)
+            return false;
+        await _state.WriteStateAsync();
+        return true;
+    }
+
     public Task<bool> CheckApiKeyAsync(string apiKey) =>
-        Task.FromResult(IsActive && ApiKeys.Matches(apiKey, State.ApiKeyHashes));
+        Task.FromResult(IsActive && ApiKeys.Matches(apiKey, State.ApiKeys.Select(k => k.Hash)));
 
     public async Task<TenantView?> UpdateAsync(TenantPatch patch)
     {
@@ -114,6 +123,14 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
         {
             return null; // e.g. discovery unreachable: the app's return URL still ends the local sign-out
         }
+    }
+
+    /// <summary>Adds a key to the state (the caller writes it) and returns the key, which is never stored.</summary>
+    private string NewApiKey()
+    {
+        var (id, key) = ApiKeys.New(context.Key);
+        State.ApiKeys.Add(new StoredApiKey { Id = id, Hash = ApiKeys.Hash(key), CreatedAt = time.GetUtcNow() });
+        return key;
     }
 
     private ConnectionConfig Decrypt(StoredConnection stored) =>

@@ -8,10 +8,18 @@ public sealed class TenantState
     public TenantStatus Status { get; set; }
     public string DisplayName { get; set; } = "";
     public List<string> ReturnUrls { get; set; } = [];
-    public List<string> ApiKeyHashes { get; set; } = [];
+    public List<StoredApiKey> ApiKeys { get; set; } = [];
     public int RefreshLeadSeconds { get; set; } = 60;
     public int LifetimeSeconds { get; set; } = 86_400;
     public Dictionary<string, StoredConnection> Connections { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>An API key as stored: its public id and the SHA-256 hash of the whole key, never the key.</summary>
+public sealed class StoredApiKey
+{
+    public required string Id { get; set; }
+    public required string Hash { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

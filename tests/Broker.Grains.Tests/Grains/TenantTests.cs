@@ -21,7 +21,9 @@ public sealed class TenantTests
         Assert.False((await tenant.CreateAsync("Again", [])).Created);
         var stored = (await kit.States.ReadAsync(new GrainId("tenant", (await tenant.GetAsync())!.Id)))!.Json;
         Assert.DoesNotContain(created.ApiKey!, stored);
-        Assert.DoesNotContain(created.ApiKey!.Split('.')[1], stored);
+        // Stored: the key's id (its middle part) and a hash; never the key or its secret part.
+        Assert.Contains(created.ApiKey!.Split('.')[1], stored);
+        Assert.DoesNotContain(created.ApiKey!.Split('.')[2], stored);
 
         Assert.True(await tenant.DeleteAsync());
         Assert.Equal(TenantStatus.Deleted, await tenant.GetStatusAsync());
@@ -29,6 +31,30 @@ public sealed class TenantTests
         Assert.Null(await tenant.GetAsync());
         Assert.Null(await tenant.AddApiKeyAsync());
         Assert.Equal(TenantStatus.Unknown, await kit.Grains.GetGrain<ITenantGrain>("never-made").GetStatusAsync());
+    }
+
+    [Fact]
+    public async Task A_deleted_api_key_stops_working_and_the_others_keep_working()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var tenant = kit.Grains.GetGrain<ITenantGrain>("acme-" + Guid.NewGuid().ToString("N")[..8]);
+        var first = (await tenant.CreateAsync("Acme", [])).ApiKey!;
+        var second = (await tenant.AddApiKeyAsync())!;
+        var (firstId, secondId) = (first.Split('.')[1], second.Split('.')[1]);
+        Assert.Equal([firstId, secondId], (await tenant.ListApiKeysAsync())!.Select(k => k.Id));
+
+        Assert.True(await tenant.DeleteApiKeyAsync(firstId));
+        Assert.False(await tenant.CheckApiKeyAsync(first));
+        Assert.True(await tenant.CheckApiKeyAsync(second));
+        Assert.Equal([secondId], (await tenant.ListApiKeysAsync())!.Select(k => k.Id));
+        Assert.False(await tenant.DeleteApiKeyAsync(firstId));
+
+        // A key whose secret part is swapped for another key's is no key, even with a listed id.
+        Assert.False(await tenant.CheckApiKeyAsync($"{first.Split('.')[0]}.{secondId}.{first.Split('.')[2]}"));
+
+        Assert.True(await tenant.DeleteAsync());
+        Assert.Null(await tenant.ListApiKeysAsync());
+        Assert.False(await tenant.DeleteApiKeyAsync(secondId));
     }
 
     [Fact]
