@@ -64,7 +64,7 @@ public static class ApiChecks
             return invalid;
 
         var token = BearerAuth.Token(http.Request);
-        var isAdmin = BearerAuth.IsAdmin(token, options.AdminToken);
+        var isAdmin = BearerAuth.IsAdmin(token, options);
         if (rules.Tenant is { } tenant)
         {
             switch (await grains.GetGrain<ITenantGrain>(tenant).GetStatusAsync())

@@ -18,17 +18,23 @@ public static class BearerAuth
     }
 
     /// <summary>
-    /// Constant-time comparison. Hashing first makes both sides the same length, so neither the
-    /// content nor the length of the admin token leaks through timing.
+    /// Constant-time comparison with the admin token and every previous one, all of them compared
+    /// whatever matched. Hashing first makes both sides the same length, so neither the content nor
+    /// the length of a token leaks through timing.
     /// </summary>
-    public static bool IsAdmin(string? token, string adminToken)
+    public static bool IsAdmin(string? token, BrokerApiOptions options)
     {
         if (token is null)
             return false;
         Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
         Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(token), given);
-        SHA256.HashData(Encoding.UTF8.GetBytes(adminToken), expected);
-        return CryptographicOperations.FixedTimeEquals(given, expected);
+        var match = false;
+        foreach (var adminToken in options.PreviousAdminTokens.Prepend(options.AdminToken))
+        {
+            SHA256.HashData(Encoding.UTF8.GetBytes(adminToken), expected);
+            match |= CryptographicOperations.FixedTimeEquals(given, expected);
+        }
+        return match;
     }
 }

@@ -9,6 +9,10 @@ public sealed record BrokerApiOptions
     /// <summary>The operator's bearer token (<c>Broker:AdminToken</c>); acts on /admin and on every tenant's REST routes.</summary>
     public required string AdminToken { get; init; }
 
+    /// <summary>Tokens still accepted while the admin token is rotated (<c>Broker:PreviousAdminTokens</c>), so
+    /// that silos on the old and the new configuration both take the token the operators use.</summary>
+    public IReadOnlyList<string> PreviousAdminTokens { get; init; } = [];
+
     /// <summary>Where browsers reach the broker, with a trailing slash (<c>Broker:PublicBaseUrl</c>).</summary>
     public required Uri PublicBaseUrl { get; init; }
 

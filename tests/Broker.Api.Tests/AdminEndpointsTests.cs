@@ -80,6 +80,28 @@ public sealed class AdminEndpointsTests(HostFixture fixture) : IClassFixture<Hos
     }
 
     [Fact]
+    public async Task While_the_admin_token_rotates_the_previous_one_acts_as_admin_too()
+    {
+        const string previous = "previous-admin-token-0123456789";
+        using var host = new BrokerTestHost(new Dictionary<string, string?> { ["Broker:PreviousAdminTokens"] = "older-admin-token-0123456789," + previous });
+        using var rotating = new TestApi(host);
+        var tenant = await rotating.CreateTenantAsync();
+
+        foreach (var token in new[] { TestApi.Admin, previous })
+        {
+            using var read = await rotating.SendAsync(HttpMethod.Get, $"/admin/tenants/{tenant.Id}", token);
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+            using var connections = await rotating.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/connections", token);
+            Assert.Equal(HttpStatusCode.OK, connections.StatusCode);
+        }
+        // Only whole tokens of the list: not a prefix of one, not the list as written.
+        foreach (var token in new[] { previous[..^1], "older-admin-token-0123456789," + previous, "wrong-admin-token-0123456789" })
+            await TestApi.AssertProblemAsync(await rotating.SendAsync(HttpMethod.Get, $"/admin/tenants/{tenant.Id}", token), HttpStatusCode.Unauthorized);
+        // The silos of the shared fixture have no previous token: there it is just a wrong one.
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/admin/tenants/{(await api.CreateTenantAsync()).Id}", previous), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task A_tenant_key_on_admin_routes_is_401()
     {
         var tenant = await api.CreateTenantAsync();

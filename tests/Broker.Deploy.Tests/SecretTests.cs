@@ -77,12 +77,14 @@ public sealed partial class SecretTests
         foreach (var workload in new[] { rendered.SiloDeployment, rendered.MigrationJob })
         {
             var env = Rendered.SiloContainer(workload).Array("env").ToDictionary(e => e.Str("name")!, e => e);
-            foreach (var (name, key) in new[] { ("Broker__AdminToken", "admin-token"), ("ConnectionStrings__Broker", "connection-string") })
+            foreach (var (name, key, optional) in new[] { ("Broker__AdminToken", "admin-token", false), ("ConnectionStrings__Broker", "connection-string", false), ("Broker__PreviousAdminTokens", "previous-admin-tokens", true) })
             {
                 Assert.True(env.TryGetValue(name, out var variable), $"{overlay}: {Json.Describe(workload)} does not set {name}");
                 Assert.Null(variable.Str("value"));
                 Assert.StartsWith("broker-silo", variable.Str("valueFrom.secretKeyRef.name"));
                 Assert.Equal(key, variable.Str("valueFrom.secretKeyRef.key"));
+                // Previous admin tokens exist only during a rotation: a Secret without the key must not stop the pod.
+                Assert.Equal(optional, variable.Bool("valueFrom.secretKeyRef.optional") ?? false);
             }
         }
 

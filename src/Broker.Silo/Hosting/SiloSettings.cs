@@ -70,6 +70,7 @@ public sealed record SiloSettings(
             Api = new BrokerApiOptions
             {
                 AdminToken = adminToken,
+                PreviousAdminTokens = PreviousAdminTokens(config["Broker:PreviousAdminTokens"]),
                 PublicBaseUrl = PublicBaseUrl(config, development),
                 RateLimitPermitsPerMinute = (int)Number(config, "Broker:RateLimit:PermitsPerMinute", 60, min: 0, max: 1_000_000, whole: true),
                 DevIdpEnabled = devIdp,
@@ -93,10 +94,25 @@ public sealed record SiloSettings(
                 : throw new ConfigurationException(key, "is required outside Development (at least 16 characters).");
         }
         // The value itself is never echoed: a typo'd secret should not land in a log.
-        if (value.Length < 16 || value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        if (!IsUsableToken(value))
             throw new ConfigurationException(key, $"must be at least 16 characters without spaces (it has {value.Length}).");
         return (value, false);
     }
+
+    /// <summary>Comma-separated, each held to the admin token's rules; empty when not set.</summary>
+    private static string[] PreviousAdminTokens(string? value)
+    {
+        const string key = "Broker:PreviousAdminTokens";
+        var tokens = (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            if (!IsUsableToken(tokens[i]))
+                throw new ConfigurationException(key, $"token {i + 1} must be at least 16 characters without spaces (it has {tokens[i].Length}).");
+        }
+        return tokens;
+    }
+
+    private static bool IsUsableToken(string token) => token.Length >= 16 && !token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c));
 
     private static Uri PublicBaseUrl(IConfiguration config, bool development)
     {

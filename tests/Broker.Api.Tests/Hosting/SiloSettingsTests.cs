@@ -35,9 +35,21 @@ public sealed class SiloSettingsTests
         Assert.False(settings.Api.DevIdpEnabled || settings.Api.DemoEnabled || settings.AllowHttpUpstreams);
     }
 
+    [Fact]
+    public void Previous_admin_tokens_are_a_comma_separated_list()
+    {
+        var settings = Load("Production", ("Broker:AdminToken", "0123456789abcdef"), ("Broker:PublicBaseUrl", "https://id.example.com"),
+            ("Broker:PreviousAdminTokens", " old-token-0123456789 , older-token-0123456789,"));
+
+        Assert.Equal(["old-token-0123456789", "older-token-0123456789"], settings.Api.PreviousAdminTokens);
+        Assert.Empty(Load("Production", ("Broker:AdminToken", "0123456789abcdef"), ("Broker:PublicBaseUrl", "https://id.example.com")).Api.PreviousAdminTokens);
+    }
+
     [Theory]
     [InlineData("Broker:AdminToken", null, "is required outside Development")]
     [InlineData("Broker:AdminToken", "short", "at least 16 characters")]
+    [InlineData("Broker:PreviousAdminTokens", "old-token-0123456789,short-old", "token 2 must be at least 16 characters")]
+    [InlineData("Broker:PreviousAdminTokens", "old token with spaces 0123456789", "token 1 must be at least 16 characters without spaces")]
     [InlineData("Broker:PublicBaseUrl", null, "is required outside Development")]
     [InlineData("Broker:PublicBaseUrl", "ftp://x.example", "absolute http or https URL")]
     [InlineData("Broker:PublicBaseUrl", "https://x.example/?q=1", "without query")]
@@ -63,8 +75,11 @@ public sealed class SiloSettingsTests
         Assert.Equal(key, error.Key);
         Assert.Contains(problem, error.Message);
         Assert.DoesNotContain('\n', error.Message);
-        if (key == "Broker:AdminToken" && value is not null)
-            Assert.DoesNotContain(value, error.Message);
+        if (key is "Broker:AdminToken" or "Broker:PreviousAdminTokens" && value is not null)
+        {
+            foreach (var token in value.Split(','))
+                Assert.DoesNotContain(token, error.Message);
+        }
     }
 
     private sealed class Environment(string name) : IHostEnvironment
