@@ -14,6 +14,10 @@ public interface ITenantGrain
 
     Task<TenantStatus> GetStatusAsync();
 
+    /// <summary>The tenant's status and, in the same turn, whether <paramref name="apiKey"/> is one of its keys
+    /// (false without one): what a tenant REST call asks first, in one state read instead of two.</summary>
+    Task<TenantAccess> GetAccessAsync(string? apiKey);
+
     /// <summary>The tenant, or null when it does not exist or was deleted.</summary>
     Task<TenantView?> GetAsync();
 
@@ -57,6 +61,8 @@ public interface ITenantGrain
 public enum TenantStatus { Unknown, Active, Deleted }
 
 public enum PutConnectionResult { Created, Replaced }
+
+public sealed record TenantAccess(TenantStatus Status, bool KeyIsValid);
 
 public sealed record CreateTenantResult(bool Created, string? ApiKey);
 

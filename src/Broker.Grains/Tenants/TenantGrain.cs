@@ -31,6 +31,9 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
 
     public Task<TenantStatus> GetStatusAsync() => Task.FromResult(State.Status);
 
+    public Task<TenantAccess> GetAccessAsync(string? apiKey) =>
+        Task.FromResult(new TenantAccess(State.Status, apiKey is not null && IsKeyValid(apiKey)));
+
     public Task<TenantView?> GetAsync() => Task.FromResult(IsActive ? View() : null);
 
     public async Task<bool> DeleteAsync()
@@ -63,8 +66,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
         return true;
     }
 
-    public Task<bool> CheckApiKeyAsync(string apiKey) =>
-        Task.FromResult(IsActive && ApiKeys.Matches(apiKey, State.ApiKeys.Select(k => k.Hash)));
+    public Task<bool> CheckApiKeyAsync(string apiKey) => Task.FromResult(IsKeyValid(apiKey));
 
     public async Task<TenantView?> UpdateAsync(TenantPatch patch)
     {
@@ -124,6 +126,8 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
             return null; // e.g. discovery unreachable: the app's return URL still ends the local sign-out
         }
     }
+
+    private bool IsKeyValid(string apiKey) => IsActive && ApiKeys.Matches(apiKey, State.ApiKeys.Select(k => k.Hash));
 
     /// <summary>Adds a key to the state (the caller writes it) and returns the key, which is never stored.</summary>
     private string NewApiKey()
