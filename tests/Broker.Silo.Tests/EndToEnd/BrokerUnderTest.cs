@@ -39,14 +39,18 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<BrokerUnderTest> StartAsync(int port, string tenant)
+    /// <summary>A silo on <paramref name="port"/> (Memory storage unless <paramref name="environment"/> says otherwise) with tenant <paramref name="tenant"/>.</summary>
+    public static async Task<BrokerUnderTest> StartAsync(int port, string tenant, SiloLaunch? launch = null, IDictionary<string, string?>? environment = null)
     {
-        var silo = await SiloProcess.StartAsync(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Broker__PublicBaseUrl"] = $"http://127.0.0.1:{port}/",
             ["Broker__AllowHttpUpstreams"] = "true",
             ["Broker__RateLimit__PermitsPerMinute"] = "0",
-        }, "--urls", $"http://127.0.0.1:{port}");
+        };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+            settings[key] = value;
+        var silo = await SiloProcess.StartAsync(launch ?? new SiloLaunch(), settings, "--urls", $"http://127.0.0.1:{port}");
         using var admin = new HttpClient { BaseAddress = silo.BaseAddress };
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SiloProcess.AdminToken);
         using var created = await admin.PostAsJsonAsync("/admin/tenants", new { id = tenant, displayName = "E2E", returnUrls = new[] { ReturnUrl } });

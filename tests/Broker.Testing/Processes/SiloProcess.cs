@@ -38,9 +38,13 @@ public sealed partial class SiloProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts a silo and waits until it listens.</summary>
-    public static async Task<SiloProcess> StartAsync(IDictionary<string, string?> environment, params string[] args)
+    public static Task<SiloProcess> StartAsync(IDictionary<string, string?> environment, params string[] args) =>
+        StartAsync(new SiloLaunch(), environment, args);
+
+    /// <summary>Starts a silo the way <paramref name="launch"/> says and waits until it listens.</summary>
+    public static async Task<SiloProcess> StartAsync(SiloLaunch launch, IDictionary<string, string?> environment, params string[] args)
     {
-        var silo = Launch(environment, ["--urls", "http://127.0.0.1:0", .. args]);
+        var silo = Launch(launch, environment, ["--urls", "http://127.0.0.1:0", .. args]);
         var exited = silo._process.WaitForExitAsync();
         var first = await Task.WhenAny(silo._listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(60)));
         if (first != silo._listening.Task)
@@ -55,7 +59,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
     /// <summary>Runs the silo to completion (a command such as <c>migrate</c>, or a start that must fail).</summary>
     public static async Task<(int ExitCode, string StandardOutput, string StandardError)> RunAsync(IDictionary<string, string?> environment, params string[] args)
     {
-        await using var silo = Launch(environment, args);
+        await using var silo = Launch(new SiloLaunch(), environment, args);
         await silo._process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         silo._process.WaitForExit(); // drains the output readers
         return (silo._process.ExitCode, silo.StandardOutput, silo.StandardError);
@@ -89,17 +93,24 @@ public sealed partial class SiloProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static SiloProcess Launch(IDictionary<string, string?> environment, string[] args)
+    private static SiloProcess Launch(SiloLaunch launch, IDictionary<string, string?> environment, string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Broker.Silo.dll");
-        var info = new ProcessStartInfo("dotnet")
+        var directory = launch.Directory ?? AppContext.BaseDirectory;
+        var info = new ProcessStartInfo(launch.Uid is null ? "dotnet" : "setpriv")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = directory,
         };
-        info.ArgumentList.Add(dll);
+        if (launch.Uid is { } uid)
+        {
+            // util-linux's setpriv execs dotnet as that user (same pid), with no supplementary groups.
+            foreach (var arg in new[] { $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--", "dotnet" })
+                info.ArgumentList.Add(arg);
+            info.Environment["HOME"] = "/nonexistent";
+        }
+        info.ArgumentList.Add(Path.Combine(directory, "Broker.Silo.dll"));
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         // A clean environment for the broker's own keys, so the developer's shell cannot leak into a test.
