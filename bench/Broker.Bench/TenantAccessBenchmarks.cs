@@ -29,8 +29,8 @@ public class TenantAccessBenchmarks
         await new PostgresMigrator(_dataSource).MigrateAsync();
         // The kit's tenant has one OIDC connection, so its state is the size of a real one's.
         _kit = await BrokerGrainsKit.StartAsync(new PostgresGrainStateStore(_dataSource), new PostgresReminderTable(_dataSource));
-        _tenant = _kit.Grains.GetGrain<ITenantGrain>(_kit.Tenant);
-        _key = (await _tenant.AddApiKeyAsync())!;
+        _tenant = _kit.Grains.GetGrain<ITenantGrain>(_kit.TenantId);
+        _key = (await _tenant.AddApiKeyAsync())!.ApiKey!;
     }
 
     [GlobalCleanup]

@@ -27,13 +27,13 @@ public static class AdminEndpoints
     {
         var body = await JsonBody.ReadAsync<CreateTenantBody>(http.Request, Validate);
         var id = body.Value?.Id;
-        var refused = await ApiChecks.RunAsync(http, new Rules
+        var check = await ApiChecks.RunAsync(http, new Rules
         {
             Body = body.Check,
             IsDuplicateAsync = async () => id is not null && await grains.GetGrain<ITenantGrain>(id).GetStatusAsync() == TenantStatus.Active,
             Caller = Caller.Admin,
         });
-        if (refused is not null)
+        if (check.Refused is { } refused)
             return refused;
 
         var created = await grains.GetGrain<ITenantGrain>(id!).CreateAsync(body.Value!.DisplayName!, body.Value.ReturnUrls ?? []);
@@ -45,8 +45,8 @@ public static class AdminEndpoints
 
     public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> GetTenantAsync(string tenant, HttpContext http, GrainFactory grains)
     {
-        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, AdminRules(tenant));
+        if (check.Refused is { } refused)
             return refused;
         var view = await grains.GetGrain<ITenantGrain>(tenant).GetAsync();
         return view is null ? Problems.NotFound("tenant") : TypedResults.Ok(TenantResponse.From(view));
@@ -55,8 +55,8 @@ public static class AdminEndpoints
     /// <summary>Deletes the tenant: its keys stop working at once (401 from then on) and its connections go.</summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTenantAsync(string tenant, HttpContext http, GrainFactory grains)
     {
-        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, AdminRules(tenant));
+        if (check.Refused is { } refused)
             return refused;
         return await grains.GetGrain<ITenantGrain>(tenant).DeleteAsync() ? TypedResults.NoContent() : Problems.NotFound("tenant");
     }
@@ -64,18 +64,22 @@ public static class AdminEndpoints
     /// <summary>A further key; the older ones stay valid (rotation without downtime).</summary>
     public static async Task<Results<Created<ApiKeyResponse>, ProblemHttpResult>> AddApiKeyAsync(string tenant, HttpContext http, GrainFactory grains)
     {
-        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, AdminRules(tenant));
+        if (check.Refused is { } refused)
             return refused;
-        var key = await grains.GetGrain<ITenantGrain>(tenant).AddApiKeyAsync();
-        return key is null ? Problems.NotFound("tenant") : TypedResults.Created((string?)null, new ApiKeyResponse(key));
+        return await grains.GetGrain<ITenantGrain>(tenant).AddApiKeyAsync() switch
+        {
+            null => Problems.NotFound("tenant"),
+            { ApiKey: { } key } => TypedResults.Created((string?)null, new ApiKeyResponse(key)),
+            _ => Problems.LimitReached($"A tenant has at most {TenantLimits.ApiKeys} API keys; delete one first."),
+        };
     }
 
     /// <summary>The tenant's keys by id (the middle part of <c>{tenant}.{id}.{secret}</c>) and creation time; never a key.</summary>
     public static async Task<Results<Ok<ItemsResponse<ApiKeyItem>>, ProblemHttpResult>> ListApiKeysAsync(string tenant, HttpContext http, GrainFactory grains)
     {
-        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, AdminRules(tenant));
+        if (check.Refused is { } refused)
             return refused;
         var keys = await grains.GetGrain<ITenantGrain>(tenant).ListApiKeysAsync();
         return keys is null ? Problems.NotFound("tenant") : TypedResults.Ok(new ItemsResponse<ApiKeyItem>([.. keys.Select(k => new ApiKeyItem(k.Id, k.CreatedAt))]));
@@ -85,12 +89,12 @@ public static class AdminEndpoints
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteApiKeyAsync(string tenant, string key, HttpContext http, GrainFactory grains)
     {
         var grain = grains.GetGrain<ITenantGrain>(tenant);
-        var refused = await ApiChecks.RunAsync(http, AdminRules(tenant) with
+        var check = await ApiChecks.RunAsync(http, AdminRules(tenant) with
         {
             Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("key", ApiKeys.IsWellFormedId(key))],
-            Resource = new Lookup("API key", async () => (await grain.ListApiKeysAsync())?.Any(k => k.Id == key) == true),
+            Resource = new Lookup("API key", async _ => (await grain.ListApiKeysAsync())?.Any(k => k.Id == key) == true),
         });
-        if (refused is not null)
+        if (check.Refused is { } refused)
             return refused;
         // False only when a concurrent request deleted it first.
         return await grain.DeleteApiKeyAsync(key) ? TypedResults.NoContent() : Problems.NotFound("API key");

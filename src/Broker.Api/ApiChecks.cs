@@ -9,8 +9,12 @@ namespace Broker.Api;
 /// <summary>Who may call a route: /admin takes only the admin token; tenant routes take the tenant's key or the admin token.</summary>
 public enum Caller { Admin, TenantOrAdmin }
 
-/// <summary>A lookup whose failure is a 404 naming <see cref="What"/>.</summary>
-public sealed record Lookup(string What, Func<Task<bool>> ExistsAsync);
+/// <summary>A lookup, in the tenant's current life, whose failure is a 404 naming <see cref="What"/>.</summary>
+public sealed record Lookup(string What, Func<TenantRef, Task<bool>> ExistsAsync);
+
+/// <summary>What <see cref="ApiChecks.RunAsync"/> found: the refusal to answer with, or the tenant's
+/// current life (for routes that name a tenant) that the action acts on.</summary>
+public readonly record struct Checked(ProblemHttpResult? Refused, TenantRef? Tenant);
 
 /// <summary>What one REST request needs checked. Every member is optional; <see cref="ApiChecks.RunAsync"/> applies them in §6 order.</summary>
 public sealed record Rules
@@ -27,7 +31,7 @@ public sealed record Rules
     public Lookup? Resource { get; init; }
 
     /// <summary>For exchange: whether the hand-off code is valid, checked without using it up.</summary>
-    public Func<Task<bool>>? GrantIsValidAsync { get; init; }
+    public Func<TenantRef, Task<bool>>? GrantIsValidAsync { get; init; }
 
     /// <summary>For tenant creation: whether the id is taken.</summary>
     public Func<Task<bool>>? IsDuplicateAsync { get; init; }
@@ -46,8 +50,16 @@ public sealed record Rules
 /// </summary>
 public static class ApiChecks
 {
-    public static async Task<ProblemHttpResult?> RunAsync(HttpContext http, Rules rules)
+    public static async Task<Checked> RunAsync(HttpContext http, Rules rules)
     {
+        TenantRef? tenant = null;
+        var refused = await RefuseAsync(http, rules, found => tenant = found);
+        return new Checked(refused, refused is null ? tenant : null);
+    }
+
+    private static async Task<ProblemHttpResult?> RefuseAsync(HttpContext http, Rules rules, Action<TenantRef> foundTenant)
+    {
+        TenantRef? current = null;
         var services = http.RequestServices;
         var options = services.GetRequiredService<BrokerApiOptions>();
         var grains = services.GetRequiredService<GrainFactory>();
@@ -82,11 +94,15 @@ public static class ApiChecks
                 case TenantStatus.Deleted:
                     return isAdmin ? Problems.NotFound("tenant") : Problems.Unauthorized(http, token is not null);
             }
-            if (rules.Resource is { } resource && !await resource.ExistsAsync())
+            // Every lookup and action of this request is in the life found here: never a session,
+            // user or code of a deleted tenant that had the same id.
+            current = access.Tenant!;
+            foundTenant(current);
+            if (rules.Resource is { } resource && !await resource.ExistsAsync(current))
                 return Problems.NotFound(resource.What);
         }
 
-        if (rules.GrantIsValidAsync is { } grantIsValid && !await grantIsValid())
+        if (rules.GrantIsValidAsync is { } grantIsValid && (current is null || !await grantIsValid(current)))
             return Problems.InvalidGrant();
         if (rules.IsDuplicateAsync is { } isDuplicate && await isDuplicate())
             return Problems.TenantExists();

@@ -29,13 +29,13 @@ public static class ConnectionEndpoints
         string tenant, string connection, HttpContext http, GrainFactory grains, ConnectorFactory connectors)
     {
         var body = await JsonBody.ReadAsync<ConnectionBody>(http.Request, b => Validate(b, connection, connectors));
-        var refused = await ApiChecks.RunAsync(http, new Rules
+        var check = await ApiChecks.RunAsync(http, new Rules
         {
             Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("connection", Ids.IsTenantOrConnection(connection))],
             Body = body.Check,
             Tenant = tenant,
         });
-        if (refused is not null)
+        if (check.Refused is { } refused)
             return refused;
 
         var config = body.Value!.ToConfig(connection);
@@ -44,14 +44,15 @@ public static class ConnectionEndpoints
         {
             PutConnectionResult.Created => TypedResults.Created($"/api/tenants/{tenant}/connections/{connection}", view),
             PutConnectionResult.Replaced => TypedResults.Ok(view),
+            PutConnectionResult.LimitReached => Problems.LimitReached($"A tenant has at most {TenantLimits.Connections} connections."),
             _ => Problems.NotFound("tenant"),
         };
     }
 
     public static async Task<Results<Ok<ItemsResponse<ConnectionResponse>>, ProblemHttpResult>> ListAsync(string tenant, HttpContext http, GrainFactory grains)
     {
-        var refused = await ApiChecks.RunAsync(http, new Rules { Ids = [("tenant", Ids.IsTenantOrConnection(tenant))], Tenant = tenant });
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, new Rules { Ids = [("tenant", Ids.IsTenantOrConnection(tenant))], Tenant = tenant });
+        if (check.Refused is { } refused)
             return refused;
         var connections = await grains.GetGrain<ITenantGrain>(tenant).ListConnectionsAsync();
         return TypedResults.Ok(new ItemsResponse<ConnectionResponse>(
@@ -61,9 +62,9 @@ public static class ConnectionEndpoints
     public static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> GetAsync(string tenant, string connection, HttpContext http, GrainFactory grains)
     {
         ConnectionConfig? config = null;
-        var refused = await ApiChecks.RunAsync(http, Rules(tenant, connection,
-            async () => (config = await grains.GetGrain<ITenantGrain>(tenant).GetConnectionAsync(connection)) is not null));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, Rules(tenant, connection,
+            async _ => (config = await grains.GetGrain<ITenantGrain>(tenant).GetConnectionAsync(connection)) is not null));
+        if (check.Refused is { } refused)
             return refused;
         return TypedResults.Ok(ConnectionResponse.From(config!));
     }
@@ -71,13 +72,13 @@ public static class ConnectionEndpoints
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string connection, HttpContext http, GrainFactory grains)
     {
         var tenantGrain = grains.GetGrain<ITenantGrain>(tenant);
-        var refused = await ApiChecks.RunAsync(http, Rules(tenant, connection, async () => await tenantGrain.GetConnectionAsync(connection) is not null));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, Rules(tenant, connection, async _ => await tenantGrain.GetConnectionAsync(connection) is not null));
+        if (check.Refused is { } refused)
             return refused;
         return await tenantGrain.DeleteConnectionAsync(connection) ? TypedResults.NoContent() : Problems.NotFound("connection");
     }
 
-    private static Rules Rules(string tenant, string connection, Func<Task<bool>> exists) => new()
+    private static Rules Rules(string tenant, string connection, Func<TenantRef, Task<bool>> exists) => new()
     {
         Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("connection", Ids.IsTenantOrConnection(connection))],
         Tenant = tenant,

@@ -61,7 +61,7 @@ public static class LoginEndpoints
 
         var connectionId = connection ?? connections![0].Id;
         var begun = await grains.GetGrain<IPendingLoginGrain>(RandomIds.New())
-            .BeginAsync(new BeginLogin(tenant, connectionId, returnTo, state, options.CallbackUrl(tenant)));
+            .BeginAsync(new BeginLogin(view.Ref, connectionId, returnTo, state, options.CallbackUrl(tenant)));
         switch (begun)
         {
             case BeginLoginResult.Redirect redirect:
@@ -90,7 +90,7 @@ public static class LoginEndpoints
         if (permit is { IsAcquired: false })
             return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit));
 
-        var outcome = await grains.GetGrain<IPendingLoginGrain>(state!).CompleteAsync(tenant, new Grains.Connectors.CallbackInput(code, error, error_description));
+        var outcome = await grains.GetGrain<IPendingLoginGrain>(state!).CompleteAsync(view.Ref, new Grains.Connectors.CallbackInput(code, error, error_description));
         var (returnTo, parameters) = outcome switch
         {
             CompleteLoginResult.Success s => (s.ReturnTo, new[] { ("code", (string?)s.HandoffCode), ("state", s.AppState) }),
@@ -134,7 +134,7 @@ public static class LoginEndpoints
 
         // The session's own logout sends its id_token as a hint; without one, the connection's plain
         // logout URL still ends the user's sign-in at the provider (DESIGN.md §3).
-        var providerLogout = session is null ? null : await grains.GetGrain<ISessionGrain>(session).LogoutAsync(tenant, returnTo);
+        var providerLogout = session is null ? null : await grains.GetGrain<ISessionGrain>(session).LogoutAsync(view.Ref, returnTo);
         if (providerLogout is null && connection is not null)
             providerLogout = await tenantGrain.BuildLogoutUrlAsync(connection, returnTo);
         return Redirect(http, providerLogout?.AbsoluteUri ?? returnTo);

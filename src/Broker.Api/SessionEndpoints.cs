@@ -1,6 +1,7 @@
 using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
+using Broker.Grains.Tenants;
 using Broker.Grains.Users;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -38,19 +39,20 @@ public static class SessionEndpoints
         var code = body.Value?.Code;
         // A code of the wrong shape cannot be one of ours: invalid_grant without asking a grain.
         var handoff = code is not null && RandomIds.IsWellFormed(code) ? grains.GetGrain<IHandoffCodeGrain>(code) : null;
-        var refused = await ApiChecks.RunAsync(http, new Rules
+        var check = await ApiChecks.RunAsync(http, new Rules
         {
             Ids = [("tenant", Ids.IsTenantOrConnection(tenant))],
             Body = body.Check,
             Tenant = tenant,
-            GrantIsValidAsync = async () => handoff is not null && await handoff.PeekAsync(tenant),
+            GrantIsValidAsync = async owner => handoff is not null && await handoff.PeekAsync(owner),
             RateLimit = RateLimitedRoute.Exchange,
         });
-        if (refused is not null)
+        if (check.Refused is { } refused)
             return refused;
 
-        var sessionId = await handoff!.RedeemAsync(tenant);
-        var view = sessionId is null ? null : await grains.GetGrain<ISessionGrain>(sessionId).GetAsync(tenant);
+        var owner = check.Tenant!;
+        var sessionId = await handoff!.RedeemAsync(owner);
+        var view = sessionId is null ? null : await grains.GetGrain<ISessionGrain>(sessionId).GetAsync(owner);
         if (view is null)
             return Problems.InvalidGrant();
         NoStore(http);
@@ -60,9 +62,9 @@ public static class SessionEndpoints
     public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetAsync(string tenant, string session, HttpContext http, GrainFactory grains)
     {
         SessionView? view = null;
-        var refused = await ApiChecks.RunAsync(http, SessionRules(tenant, session,
-            async () => (view = await grains.GetGrain<ISessionGrain>(session).GetAsync(tenant)) is not null));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session,
+            async owner => (view = await grains.GetGrain<ISessionGrain>(session).GetAsync(owner)) is not null));
+        if (check.Refused is { } refused)
             return refused;
         NoStore(http);
         return TypedResults.Ok(SessionResponse.From(view!));
@@ -72,10 +74,10 @@ public static class SessionEndpoints
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GetTokenAsync(string tenant, string session, HttpContext http, GrainFactory grains)
     {
         var grain = grains.GetGrain<ISessionGrain>(session);
-        var refused = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async () => await grain.GetAsync(tenant) is not null));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async owner => await grain.GetAsync(owner) is not null));
+        if (check.Refused is { } refused)
             return refused;
-        return await grain.GetTokenAsync(tenant) switch
+        return await grain.GetTokenAsync(check.Tenant!) switch
         {
             TokenOutcome.Token token => Token(http, token),
             var other => Failure(http, other),
@@ -86,13 +88,13 @@ public static class SessionEndpoints
     public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> RefreshAsync(string tenant, string session, HttpContext http, GrainFactory grains)
     {
         var grain = grains.GetGrain<ISessionGrain>(session);
-        var refused = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async () => await grain.GetAsync(tenant) is not null));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async owner => await grain.GetAsync(owner) is not null));
+        if (check.Refused is { } refused)
             return refused;
-        var outcome = await grain.RefreshAsync(tenant);
+        var outcome = await grain.RefreshAsync(check.Tenant!);
         if (outcome is not TokenOutcome.Token)
             return Failure(http, outcome);
-        var view = await grain.GetAsync(tenant);
+        var view = await grain.GetAsync(check.Tenant!);
         NoStore(http);
         return view is null ? Problems.NotFound("session") : TypedResults.Ok(SessionResponse.From(view));
     }
@@ -101,18 +103,18 @@ public static class SessionEndpoints
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string session, HttpContext http, GrainFactory grains)
     {
         var grain = grains.GetGrain<ISessionGrain>(session);
-        var refused = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async () => await grain.GetAsync(tenant) is not null));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async owner => await grain.GetAsync(owner) is not null));
+        if (check.Refused is { } refused)
             return refused;
-        return await grain.EndAsync(tenant, EndReasons.Logout) ? TypedResults.NoContent() : Problems.NotFound("session");
+        return await grain.EndAsync(check.Tenant!, EndReasons.Logout) ? TypedResults.NoContent() : Problems.NotFound("session");
     }
 
     public static async Task<Results<Ok<ItemsResponse<SessionResponse>>, ProblemHttpResult>> ListUserSessionsAsync(string tenant, string user, HttpContext http, GrainFactory grains)
     {
         IReadOnlyList<SessionView>? sessions = null;
-        var refused = await ApiChecks.RunAsync(http, UserRules(tenant, user,
-            async () => (sessions = await grains.GetGrain<IUserGrain>(user).ListSessionsAsync(tenant)) is not null));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, UserRules(tenant, user,
+            async owner => (sessions = await grains.GetGrain<IUserGrain>(user).ListSessionsAsync(owner)) is not null));
+        if (check.Refused is { } refused)
             return refused;
         NoStore(http);
         return TypedResults.Ok(new ItemsResponse<SessionResponse>(sessions!.Select(SessionResponse.From).ToList()));
@@ -122,20 +124,20 @@ public static class SessionEndpoints
     public static async Task<Results<NoContent, ProblemHttpResult>> EndUserSessionsAsync(string tenant, string user, HttpContext http, GrainFactory grains)
     {
         var grain = grains.GetGrain<IUserGrain>(user);
-        var refused = await ApiChecks.RunAsync(http, UserRules(tenant, user, async () => await grain.ListSessionsAsync(tenant) is not null));
-        if (refused is not null)
+        var check = await ApiChecks.RunAsync(http, UserRules(tenant, user, async owner => await grain.ListSessionsAsync(owner) is not null));
+        if (check.Refused is { } refused)
             return refused;
-        return await grain.EndAllSessionsAsync(tenant) ? TypedResults.NoContent() : Problems.NotFound("user");
+        return await grain.EndAllSessionsAsync(check.Tenant!) ? TypedResults.NoContent() : Problems.NotFound("user");
     }
 
-    private static Rules SessionRules(string tenant, string session, Func<Task<bool>> exists) => new()
+    private static Rules SessionRules(string tenant, string session, Func<TenantRef, Task<bool>> exists) => new()
     {
         Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("session", Ids.IsSession(session))],
         Tenant = tenant,
         Resource = new Lookup("session", exists),
     };
 
-    private static Rules UserRules(string tenant, string user, Func<Task<bool>> exists) => new()
+    private static Rules UserRules(string tenant, string user, Func<TenantRef, Task<bool>> exists) => new()
     {
         Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("user", Ids.IsUser(user))],
         Tenant = tenant,

@@ -25,13 +25,13 @@ public static class TenantEndpoints
     public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> PatchAsync(string tenant, HttpContext http, GrainFactory grains)
     {
         var body = await JsonBody.ReadAsync<PatchTenantBody>(http.Request, Validate, rejectNulls: true);
-        var refused = await ApiChecks.RunAsync(http, new Rules
+        var check = await ApiChecks.RunAsync(http, new Rules
         {
             Ids = [("tenant", Ids.IsTenantOrConnection(tenant))],
             Body = body.Check,
             Tenant = tenant,
         });
-        if (refused is not null)
+        if (check.Refused is { } refused)
             return refused;
 
         var patch = body.Value!;

@@ -29,20 +29,20 @@ public static class UpstreamEndpoints
     {
         var body = await JsonBody.ReadAsync<UpstreamBody>(http.Request, Validate);
         var grain = grains.GetGrain<ISessionGrain>(session);
-        var refused = await ApiChecks.RunAsync(http, new Rules
+        var check = await ApiChecks.RunAsync(http, new Rules
         {
             Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("session", Ids.IsSession(session))],
             Body = body.Check,
             Tenant = tenant,
-            Resource = new Lookup("session", async () => await grain.GetAsync(tenant) is not null),
+            Resource = new Lookup("session", async owner => await grain.GetAsync(owner) is not null),
         });
-        if (refused is not null)
+        if (check.Refused is { } refused)
             return refused;
 
         var request = body.Value!;
         var call = new UpstreamCall(request.Method!, request.Path!, request.Query, request.Body?.ToJsonString());
         http.Response.Headers.CacheControl = "no-store";
-        switch (await grain.CallUpstreamAsync(tenant, call))
+        switch (await grain.CallUpstreamAsync(check.Tenant!, call))
         {
             case UpstreamCallOutcome.Response response:
                 return new Relayed(response);

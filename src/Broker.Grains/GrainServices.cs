@@ -7,6 +7,7 @@ using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
 using Broker.Grains.Users;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Broker.Grains;
 
@@ -29,6 +30,8 @@ public static class GrainServices
         services.AddSingleton<ConnectorFactory>();
         services.AddSingleton<SecretProtector>();
         services.AddSingleton<UpstreamProxy>();
+        // The host registers PostgreSQL's first where it runs on PostgreSQL.
+        services.TryAddSingleton<ISessionIndex, MemorySessionIndex>();
         return services;
     }
 
@@ -40,5 +43,6 @@ public static class GrainServices
         grains.Add<ISessionGrain, SessionGrain>("session");
         grains.Add<IHandoffCodeGrain, HandoffCodeGrain>("handoff");
         grains.Add<IUserGrain, UserGrain>("user");
+        grains.Add<IRetiredTenantGrain, RetiredTenantGrain>("retired-tenant");
     }
 }

@@ -57,9 +57,12 @@ public sealed class DemoTenant(GrainFactory grains, BrokerApiOptions options, IL
         string? key;
         if (await tenant.GetStatusAsync() == TenantStatus.Active)
         {
-            // Left from an earlier run (PostgreSQL): its keys were shown then and are gone, so add one.
+            // Left from an earlier run (PostgreSQL): its keys were held by that run and are gone, so
+            // they are retired (a tenant holds at most ten) and one is made for this run.
             await tenant.UpdateAsync(new TenantPatch("Demo app", [ReturnUrl], null, null));
-            key = await tenant.AddApiKeyAsync();
+            foreach (var old in await tenant.ListApiKeysAsync() ?? [])
+                await tenant.DeleteApiKeyAsync(old.Id);
+            key = (await tenant.AddApiKeyAsync())?.ApiKey;
         }
         else
         {

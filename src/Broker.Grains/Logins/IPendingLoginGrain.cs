@@ -1,4 +1,5 @@
 using Broker.Grains.Connectors;
+using Broker.Grains.Tenants;
 
 namespace Broker.Grains.Logins;
 
@@ -14,12 +15,12 @@ public interface IPendingLoginGrain
     Task<BeginLoginResult> BeginAsync(BeginLogin login);
 
     /// <summary>Consumes the login with the provider's callback. A callback that arrives on another
-    /// tenant's URL is rejected without using the login up.</summary>
-    Task<CompleteLoginResult> CompleteAsync(string tenantId, CallbackInput callback);
+    /// tenant's URL (or after its tenant was deleted) is rejected without using the login up.</summary>
+    Task<CompleteLoginResult> CompleteAsync(TenantRef tenant, CallbackInput callback);
 }
 
 /// <param name="RedirectUri">The broker's callback URL for the tenant, as registered upstream.</param>
-public sealed record BeginLogin(string TenantId, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri);
+public sealed record BeginLogin(TenantRef Tenant, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri);
 
 public abstract record BeginLoginResult
 {

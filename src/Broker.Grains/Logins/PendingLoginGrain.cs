@@ -26,7 +26,7 @@ public sealed class PendingLoginGrain(
     {
         if (_state.RecordExists)
             return new BeginLoginResult.Failed("server_error", "This state value is already in use.");
-        var connection = await context.GrainFactory.GetGrain<ITenantGrain>(login.TenantId).GetConnectionAsync(login.ConnectionId);
+        var connection = (await context.GrainFactory.GetGrain<ITenantGrain>(login.Tenant.Id).GetConnectionWithPolicyAsync(login.Tenant.Incarnation, login.ConnectionId))?.Connection;
         if (connection is null)
             return new BeginLoginResult.Failed("connection_not_found", $"No connection '{login.ConnectionId}'.");
 
@@ -40,7 +40,7 @@ public sealed class PendingLoginGrain(
         }
         catch (ConnectorException e)
         {
-            logger.LogWarning(e, "Cannot begin a login on {Tenant}/{Connection}", login.TenantId, login.ConnectionId);
+            logger.LogWarning(e, "Cannot begin a login on {Tenant}/{Connection}", login.Tenant.Id, login.ConnectionId);
             return new BeginLoginResult.Failed(AppErrorCodes.FromConnector(e), e.Message);
         }
 
@@ -48,7 +48,8 @@ public sealed class PendingLoginGrain(
         _state.State = new PendingLoginState
         {
             Status = PendingLoginStatus.Pending,
-            TenantId = login.TenantId,
+            TenantId = login.Tenant.Id,
+            TenantIncarnation = login.Tenant.Incarnation,
             ConnectionId = login.ConnectionId,
             ReturnTo = login.ReturnTo,
             AppState = login.AppState,
@@ -65,9 +66,9 @@ public sealed class PendingLoginGrain(
         return new BeginLoginResult.Redirect(redirect.Url);
     }
 
-    public async Task<CompleteLoginResult> CompleteAsync(string tenantId, CallbackInput callback)
+    public async Task<CompleteLoginResult> CompleteAsync(TenantRef tenant, CallbackInput callback)
     {
-        if (State.Status != PendingLoginStatus.Pending || State.TenantId != tenantId)
+        if (State.Status != PendingLoginStatus.Pending || State.Tenant != tenant)
             return new CompleteLoginResult.Rejected("unknown or already used state");
         if (time.GetUtcNow() >= State.ExpiresAt)
             return new CompleteLoginResult.Rejected("expired state");
@@ -109,7 +110,7 @@ public sealed class PendingLoginGrain(
         if (callback.Error is { } error)
             return new CompleteLoginResult.AppError(login.ReturnTo, AppErrorCodes.FromCallback(error), login.AppState);
 
-        if (await context.GrainFactory.GetGrain<ITenantGrain>(login.TenantId).GetConnectionWithPolicyAsync(login.ConnectionId) is not ({ } connection, { } policy))
+        if (await context.GrainFactory.GetGrain<ITenantGrain>(login.TenantId).GetConnectionWithPolicyAsync(login.TenantIncarnation, login.ConnectionId) is not ({ } connection, { } policy))
             return new CompleteLoginResult.AppError(login.ReturnTo, "server_error", login.AppState);
 
         LoginResult upstream;
@@ -125,15 +126,15 @@ public sealed class PendingLoginGrain(
         }
 
         var profile = upstream.Profile;
-        var userId = UserIds.For(login.TenantId, login.ConnectionId, profile.Subject);
+        var userId = UserIds.For(login.Tenant, login.ConnectionId, profile.Subject);
         var user = new UserView(userId, profile.Subject, login.ConnectionId, profile.Name, profile.Email, profile.AvatarUrl, profile.Raw);
         var sessionId = RandomIds.New();
         await context.GrainFactory.GetGrain<ISessionGrain>(sessionId).StartAsync(new NewSession(
-            login.TenantId, login.ConnectionId, userId, user, upstream.Tokens, policy.RefreshLeadSeconds, policy.LifetimeSeconds));
-        await context.GrainFactory.GetGrain<IUserGrain>(userId).LinkSessionAsync(login.TenantId, user, sessionId);
+            login.Tenant, login.ConnectionId, userId, user, upstream.Tokens, policy.RefreshLeadSeconds, policy.LifetimeSeconds));
+        await context.GrainFactory.GetGrain<IUserGrain>(userId).LinkSessionAsync(login.Tenant, user, sessionId);
 
         var code = RandomIds.New();
-        await context.GrainFactory.GetGrain<IHandoffCodeGrain>(code).CreateAsync(login.TenantId, sessionId, time.GetUtcNow() + options.HandoffLifetime);
+        await context.GrainFactory.GetGrain<IHandoffCodeGrain>(code).CreateAsync(login.Tenant, sessionId, time.GetUtcNow() + options.HandoffLifetime);
         return new CompleteLoginResult.Success(login.ReturnTo, code, login.AppState);
     }
 }

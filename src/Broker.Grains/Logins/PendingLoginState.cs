@@ -7,6 +7,7 @@ public sealed class PendingLoginState
 {
     public PendingLoginStatus Status { get; set; }
     public string TenantId { get; set; } = "";
+    public string TenantIncarnation { get; set; } = "";
     public string ConnectionId { get; set; } = "";
     public string ReturnTo { get; set; } = "";
     public string? AppState { get; set; }
@@ -16,4 +17,6 @@ public sealed class PendingLoginState
     public byte[]? ConnectorData { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
+
+    public Tenants.TenantRef Tenant => new(TenantId, TenantIncarnation);
 }

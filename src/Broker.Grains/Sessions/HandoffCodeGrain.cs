@@ -1,10 +1,12 @@
 using Broker.Grains.Runtime;
+using Broker.Grains.Tenants;
 
 namespace Broker.Grains.Sessions;
 
 public sealed class HandoffCodeState
 {
     public string TenantId { get; set; } = "";
+    public string TenantIncarnation { get; set; } = "";
     public string SessionId { get; set; } = "";
     public DateTimeOffset ExpiresAt { get; set; }
     public bool Redeemed { get; set; }
@@ -16,18 +18,18 @@ public sealed class HandoffCodeGrain(GrainContext context, TimeProvider time) : 
 
     private readonly PersistentState<HandoffCodeState> _state = context.GetState<HandoffCodeState>();
 
-    public async Task CreateAsync(string tenantId, string sessionId, DateTimeOffset expiresAt)
+    public async Task CreateAsync(TenantRef tenant, string sessionId, DateTimeOffset expiresAt)
     {
-        _state.State = new HandoffCodeState { TenantId = tenantId, SessionId = sessionId, ExpiresAt = expiresAt };
+        _state.State = new HandoffCodeState { TenantId = tenant.Id, TenantIncarnation = tenant.Incarnation, SessionId = sessionId, ExpiresAt = expiresAt };
         await _state.WriteStateAsync();
         await context.RegisterOrUpdateReminderAsync(ExpiryReminder, expiresAt);
     }
 
-    public Task<bool> PeekAsync(string tenantId) => Task.FromResult(IsRedeemable(tenantId));
+    public Task<bool> PeekAsync(TenantRef tenant) => Task.FromResult(IsRedeemable(tenant));
 
-    public async Task<string?> RedeemAsync(string tenantId)
+    public async Task<string?> RedeemAsync(TenantRef tenant)
     {
-        if (!IsRedeemable(tenantId))
+        if (!IsRedeemable(tenant))
             return null;
         // The conditional write makes the code single use across silos (RFC 6749 §4.1.2).
         _state.State.Redeemed = true;
@@ -49,6 +51,6 @@ public sealed class HandoffCodeGrain(GrainContext context, TimeProvider time) : 
         await context.UnregisterReminderAsync(ExpiryReminder);
     }
 
-    private bool IsRedeemable(string tenantId) =>
-        _state.RecordExists && !_state.State.Redeemed && _state.State.TenantId == tenantId && time.GetUtcNow() < _state.State.ExpiresAt;
+    private bool IsRedeemable(TenantRef tenant) =>
+        _state.RecordExists && !_state.State.Redeemed && _state.State.TenantId == tenant.Id && _state.State.TenantIncarnation == tenant.Incarnation && time.GetUtcNow() < _state.State.ExpiresAt;
 }

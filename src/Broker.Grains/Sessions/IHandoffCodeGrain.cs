@@ -1,3 +1,5 @@
+using Broker.Grains.Tenants;
+
 namespace Broker.Grains.Sessions;
 
 /// <summary>
@@ -6,11 +8,11 @@ namespace Broker.Grains.Sessions;
 /// </summary>
 public interface IHandoffCodeGrain
 {
-    Task CreateAsync(string tenantId, string sessionId, DateTimeOffset expiresAt);
+    Task CreateAsync(TenantRef tenant, string sessionId, DateTimeOffset expiresAt);
 
     /// <summary>True when the code is valid for this tenant now, without using it up.</summary>
-    Task<bool> PeekAsync(string tenantId);
+    Task<bool> PeekAsync(TenantRef tenant);
 
     /// <summary>Uses the code up; returns the session id, or null when unknown, used, expired or another tenant's.</summary>
-    Task<string?> RedeemAsync(string tenantId);
+    Task<string?> RedeemAsync(TenantRef tenant);
 }

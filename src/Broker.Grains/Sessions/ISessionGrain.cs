@@ -1,4 +1,5 @@
 using Broker.Grains.Connectors;
+using Broker.Grains.Tenants;
 
 namespace Broker.Grains.Sessions;
 
@@ -12,29 +13,33 @@ public interface ISessionGrain
     Task StartAsync(NewSession session);
 
     /// <summary>The session, or null when it never existed, belongs to another tenant, or ended over an hour ago.</summary>
-    Task<SessionView?> GetAsync(string tenantId);
+    Task<SessionView?> GetAsync(TenantRef tenant);
 
     /// <summary>A currently valid access token, refreshed first when it is about to expire.</summary>
-    Task<TokenOutcome> GetTokenAsync(string tenantId);
+    Task<TokenOutcome> GetTokenAsync(TenantRef tenant);
 
     /// <summary>Refreshes now.</summary>
-    Task<TokenOutcome> RefreshAsync(string tenantId);
+    Task<TokenOutcome> RefreshAsync(TenantRef tenant);
 
     /// <summary>Ends the session: revokes upstream tokens where the provider can (bounded by the outbound timeout).</summary>
     /// <param name="reason">One of <see cref="EndReasons"/>.</param>
     /// <returns>False when there is no such session for this tenant.</returns>
-    Task<bool> EndAsync(string tenantId, string reason);
+    Task<bool> EndAsync(TenantRef tenant, string reason);
 
     /// <summary>Calls the provider's API with the session's token (refreshed first if due, and once more
     /// if the provider says the token is no longer good). Targets outside the API base are refused unsent.</summary>
-    Task<UpstreamCallOutcome> CallUpstreamAsync(string tenantId, UpstreamCall call);
+    Task<UpstreamCallOutcome> CallUpstreamAsync(TenantRef tenant, UpstreamCall call);
 
     /// <summary>For the browser logout route: ends the session (reason logout) and returns the provider's logout URL, if it has one.</summary>
-    Task<Uri?> LogoutAsync(string tenantId, string postLogoutRedirectUri);
+    Task<Uri?> LogoutAsync(TenantRef tenant, string postLogoutRedirectUri);
+
+    /// <summary>The tenant <paramref name="tenant"/> was deleted: ends the session (<c>revoked</c>) and revokes
+    /// its tokens with <paramref name="connection"/>, which the tenant no longer hands out.</summary>
+    Task EndForRetiredTenantAsync(TenantRef tenant, ConnectionConfig? connection);
 }
 
 public sealed record NewSession(
-    string TenantId,
+    TenantRef Tenant,
     string ConnectionId,
     string UserId,
     UserView User,

@@ -16,10 +16,11 @@ public sealed partial class SessionGrain
             return RefreshResult.Busy;
         var staleLease = State.RefreshLeaseOwner is not null;
 
-        if (await context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId).GetConnectionWithPolicyAsync(State.ConnectionId) is not ({ } connection, { } policy))
+        if (await context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId).GetConnectionWithPolicyAsync(State.TenantIncarnation, State.ConnectionId) is not ({ } connection, { } policy))
         {
-            // The tenant or its connection was deleted: the session goes with it.
-            await EndCoreAsync(EndReasons.Revoked, revoke: false);
+            // The tenant or its connection was deleted: the session goes with it. Its tokens stay
+            // (encrypted) for the deleted tenant's clean-up to revoke, until the session is purged.
+            await EndCoreAsync(EndReasons.Revoked, revoke: true);
             return RefreshResult.Ended;
         }
         if (State.ProtectedRefreshToken is null || connectors.Create(connection) is not IRefreshConnector refresher)
@@ -128,13 +129,14 @@ public sealed partial class SessionGrain
         await _state.WriteStateAsync();
     }
 
-    /// <summary>Revokes the tokens upstream where the provider can. A failure leaves the revocation
-    /// pending: the session's reminder tries again every 30 s until the session is purged.</summary>
-    private async Task TryRevokeAsync()
+    /// <summary>Revokes the tokens upstream where the provider can. A failure, or no connection to send
+    /// it with (the tenant is being deleted), leaves the revocation pending: the session's reminder
+    /// tries again every 30 s until the session is purged with its tokens.</summary>
+    private async Task TryRevokeAsync(IConnector? connector)
     {
-        if (!State.RevocationPending)
+        if (!State.RevocationPending || connector is null)
             return;
-        if (await ConnectorAsync() is IRevokeConnector revoker)
+        if (connector is IRevokeConnector revoker)
         {
             try
             {
@@ -150,6 +152,14 @@ public sealed partial class SessionGrain
                 logger.LogWarning(e, "Revocation for a session of {Tenant}/{Connection} refused; giving up", State.TenantId, State.ConnectionId);
             }
         }
+        await GiveUpRevocationAsync();
+    }
+
+    /// <summary>Forgets the tokens: revoked, refused, or there is nothing to revoke them with.</summary>
+    private async Task GiveUpRevocationAsync()
+    {
+        if (!State.RevocationPending)
+            return;
         State.RevocationPending = false;
         ClearTokens();
         await _state.WriteStateAsync();

@@ -12,6 +12,7 @@ public sealed partial class SessionGrain(
     ConnectorFactory connectors,
     SecretProtector secrets,
     UpstreamProxy proxy,
+    ISessionIndex index,
     BrokerGrainOptions options,
     TimeProvider time,
     ILogger<SessionGrain> logger) : ISessionGrain, IRemindable
@@ -34,7 +35,8 @@ public sealed partial class SessionGrain(
         _state.State = new SessionState
         {
             Status = SessionStatus.Active,
-            TenantId = session.TenantId,
+            TenantId = session.Tenant.Id,
+            TenantIncarnation = session.Tenant.Incarnation,
             ConnectionId = session.ConnectionId,
             User = session.User,
             RefreshLeadSeconds = session.RefreshLeadSeconds,
@@ -43,32 +45,47 @@ public sealed partial class SessionGrain(
         };
         StoreTokens(session.Tokens, now);
         await _state.WriteStateAsync();
+        await index.AddAsync(session.Tenant, new IndexedSession(context.Key, session.ConnectionId, session.UserId));
         await ArmAsync();
     }
 
-    public async Task<SessionView?> GetAsync(string tenantId) =>
-        await FindAsync(tenantId) ? View() : null;
+    public async Task<SessionView?> GetAsync(TenantRef tenant) =>
+        await FindAsync(tenant) ? View() : null;
 
-    public Task<TokenOutcome> GetTokenAsync(string tenantId) => TokenAsync(tenantId, force: false);
+    public Task<TokenOutcome> GetTokenAsync(TenantRef tenant) => TokenAsync(tenant, force: false);
 
-    public Task<TokenOutcome> RefreshAsync(string tenantId) => TokenAsync(tenantId, force: true);
+    public Task<TokenOutcome> RefreshAsync(TenantRef tenant) => TokenAsync(tenant, force: true);
 
-    public async Task<bool> EndAsync(string tenantId, string reason)
+    public async Task<bool> EndAsync(TenantRef tenant, string reason)
     {
-        if (!await FindAsync(tenantId))
+        if (!await FindAsync(tenant))
             return false;
         if (State.Status == SessionStatus.Active)
         {
             await EndCoreAsync(reason, revoke: true);
-            await TryRevokeAsync(); // before answering, bounded by the outbound timeouts (DESIGN.md §6)
+            await TryRevokeAsync(await ConnectorAsync()); // before answering, bounded by the outbound timeouts (DESIGN.md §6)
             await ArmAsync();
         }
         return true;
     }
 
-    public async Task<UpstreamCallOutcome> CallUpstreamAsync(string tenantId, UpstreamCall call)
+    public async Task EndForRetiredTenantAsync(TenantRef tenant, ConnectionConfig? connection)
     {
-        if (!await FindAsync(tenantId))
+        if (State.Status == SessionStatus.None || State.Tenant != tenant)
+            return;
+        if (State.Status == SessionStatus.Active)
+            await EndCoreAsync(EndReasons.Revoked, revoke: true);
+        // Nothing else will ever hold this connection again: without it, the revocation is given up.
+        if (connection is null || connectors.Create(connection) is not IRevokeConnector)
+            await GiveUpRevocationAsync();
+        else
+            await TryRevokeAsync(connectors.Create(connection));
+        await ArmAsync();
+    }
+
+    public async Task<UpstreamCallOutcome> CallUpstreamAsync(TenantRef tenant, UpstreamCall call)
+    {
+        if (!await FindAsync(tenant))
             return new UpstreamCallOutcome.NotFound();
         if (State.Status == SessionStatus.Ended)
             return new UpstreamCallOutcome.Ended(State.EndReason!);
@@ -94,9 +111,9 @@ public sealed partial class SessionGrain(
         return outcome;
     }
 
-    public async Task<Uri?> LogoutAsync(string tenantId, string postLogoutRedirectUri)
+    public async Task<Uri?> LogoutAsync(TenantRef tenant, string postLogoutRedirectUri)
     {
-        if (!await FindAsync(tenantId) || State.Status != SessionStatus.Active)
+        if (!await FindAsync(tenant) || State.Status != SessionStatus.Active)
             return null;
         var idToken = secrets.Unprotect(State.ProtectedIdToken);
         Uri? logoutUrl = null;
@@ -111,7 +128,7 @@ public sealed partial class SessionGrain(
                 logger.LogWarning(e, "No provider logout URL for session of {Tenant}/{Connection}", State.TenantId, State.ConnectionId);
             }
         }
-        await EndAsync(tenantId, EndReasons.Logout);
+        await EndAsync(tenant, EndReasons.Logout);
         return logoutUrl;
     }
 
@@ -126,10 +143,11 @@ public sealed partial class SessionGrain(
         if (State.Status == SessionStatus.Ended)
         {
             if (State.RevocationPending)
-                await TryRevokeAsync();
+                await TryRevokeAsync(await ConnectorAsync());
             if (now >= State.EndedAt + options.EndedSessionRetention)
             {
                 await _state.ClearStateAsync();
+                await index.RemoveAsync([context.Key]);
                 await context.UnregisterReminderAsync(Reminder);
                 return;
             }
@@ -137,7 +155,7 @@ public sealed partial class SessionGrain(
         else if (now >= State.ExpiresAt)
         {
             await EndCoreAsync(EndReasons.Expired, revoke: true);
-            await TryRevokeAsync();
+            await TryRevokeAsync(await ConnectorAsync());
         }
         else if (SessionSchedule.RefreshDueAt(State) <= now)
         {
@@ -148,9 +166,10 @@ public sealed partial class SessionGrain(
 
     /// <summary>Loads the session for this tenant; ends it first if its lifetime has run out, since a
     /// late reminder must not keep a session alive (the stored expiry is the guard, not the timer).</summary>
-    private async Task<bool> FindAsync(string tenantId)
+    private async Task<bool> FindAsync(TenantRef tenant)
     {
-        if (State.Status == SessionStatus.None || State.TenantId != tenantId)
+        // A session of an earlier life of the tenant is not the current tenant's, whatever its id.
+        if (State.Status == SessionStatus.None || State.Tenant != tenant)
             return false;
         if (State.Status == SessionStatus.Ended && Now >= State.EndedAt + options.EndedSessionRetention)
             return false;
@@ -162,9 +181,9 @@ public sealed partial class SessionGrain(
         return true;
     }
 
-    private async Task<TokenOutcome> TokenAsync(string tenantId, bool force)
+    private async Task<TokenOutcome> TokenAsync(TenantRef tenant, bool force)
     {
-        if (!await FindAsync(tenantId))
+        if (!await FindAsync(tenant))
             return new TokenOutcome.NotFound();
         if (State.Status == SessionStatus.Ended)
             return new TokenOutcome.Ended(State.EndReason!);
@@ -185,10 +204,11 @@ public sealed partial class SessionGrain(
         return new TokenOutcome.Token(secrets.Unprotect(State.ProtectedAccessToken)!, State.TokenType, State.AccessTokenExpiresAt, State.Scope);
     }
 
+    /// <summary>The connector of the session's connection; null once the connection or that life of the tenant is gone.</summary>
     private async Task<IConnector?> ConnectorAsync()
     {
-        var connection = await context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId).GetConnectionAsync(State.ConnectionId);
-        return connection is null ? null : connectors.Create(connection);
+        var found = await context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId).GetConnectionWithPolicyAsync(State.TenantIncarnation, State.ConnectionId);
+        return found is null ? null : connectors.Create(found.Connection);
     }
 
     private Task ArmAsync() =>

@@ -1,4 +1,5 @@
 using Broker.Grains.Connectors;
+using Broker.Grains.Tenants;
 
 namespace Broker.Grains.Sessions;
 
@@ -9,6 +10,7 @@ public sealed class SessionState
 {
     public SessionStatus Status { get; set; }
     public string TenantId { get; set; } = "";
+    public string TenantIncarnation { get; set; } = "";
     public string ConnectionId { get; set; } = "";
     public UserView? User { get; set; }
 
@@ -40,4 +42,6 @@ public sealed class SessionState
     public bool RevocationPending { get; set; }
 
     public DateTimeOffset ExpiresAt => CreatedAt.AddSeconds(LifetimeSeconds);
+
+    public TenantRef Tenant => new(TenantId, TenantIncarnation);
 }

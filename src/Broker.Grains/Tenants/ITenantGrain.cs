@@ -14,18 +14,22 @@ public interface ITenantGrain
 
     Task<TenantStatus> GetStatusAsync();
 
-    /// <summary>The tenant's status and, in the same turn, whether <paramref name="apiKey"/> is one of its keys
-    /// (false without one): what a tenant REST call asks first, in one state read instead of two.</summary>
+    /// <summary>The tenant's status, its current life and, in the same turn, whether <paramref name="apiKey"/> is
+    /// one of its keys (false without one): what a tenant REST call asks first, in one state read instead of two.</summary>
     Task<TenantAccess> GetAccessAsync(string? apiKey);
 
     /// <summary>The tenant, or null when it does not exist or was deleted.</summary>
     Task<TenantView?> GetAsync();
 
-    /// <summary>Deletes the tenant: keys stop working, connections are dropped. False if there was none.</summary>
+    /// <summary>
+    /// Deletes the tenant: keys stop working at once, and its connections go to a
+    /// <see cref="IRetiredTenantGrain"/> that ends and revokes the sessions of this life in the
+    /// background and then forgets them. False if there was none.
+    /// </summary>
     Task<bool> DeleteAsync();
 
     /// <summary>A new API key (older ones stay valid); null when the tenant does not exist.</summary>
-    Task<string?> AddApiKeyAsync();
+    Task<NewApiKeyResult?> AddApiKeyAsync();
 
     /// <summary>The tenant's keys (ids and creation times, oldest first); null when the tenant does not exist.</summary>
     Task<IReadOnlyList<ApiKeyView>?> ListApiKeysAsync();
@@ -46,8 +50,9 @@ public interface ITenantGrain
     Task<ConnectionConfig?> GetConnectionAsync(string connectionId);
 
     /// <summary>A connection (secret decrypted) with the tenant's session policy, in one turn: what a
-    /// login completion and every session refresh need. Null when either the tenant or the connection is gone.</summary>
-    Task<ConnectionWithPolicy?> GetConnectionWithPolicyAsync(string connectionId);
+    /// login completion and every session refresh need. Null when the tenant is gone (or is no longer
+    /// the life <paramref name="incarnation"/>) or the connection is.</summary>
+    Task<ConnectionWithPolicy?> GetConnectionWithPolicyAsync(string incarnation, string connectionId);
 
     Task<IReadOnlyList<ConnectionConfig>> ListConnectionsAsync();
 
@@ -60,9 +65,13 @@ public interface ITenantGrain
 
 public enum TenantStatus { Unknown, Active, Deleted }
 
-public enum PutConnectionResult { Created, Replaced }
+public enum PutConnectionResult { Created, Replaced, LimitReached }
 
-public sealed record TenantAccess(TenantStatus Status, bool KeyIsValid);
+/// <summary>The key, shown once; null when the tenant holds <see cref="TenantLimits.ApiKeys"/> keys already.</summary>
+public sealed record NewApiKeyResult(string? ApiKey);
+
+/// <param name="Tenant">The tenant's current life; null unless it is active.</param>
+public sealed record TenantAccess(TenantStatus Status, bool KeyIsValid, TenantRef? Tenant);
 
 public sealed record CreateTenantResult(bool Created, string? ApiKey);
 
@@ -72,7 +81,10 @@ public sealed record ConnectionWithPolicy(ConnectionConfig Connection, SessionPo
 
 public sealed record SessionPolicy(int RefreshLeadSeconds = 60, int LifetimeSeconds = 86_400);
 
-public sealed record TenantView(string Id, string DisplayName, IReadOnlyList<string> ReturnUrls, SessionPolicy SessionPolicy, DateTimeOffset CreatedAt);
+public sealed record TenantView(TenantRef Ref, string DisplayName, IReadOnlyList<string> ReturnUrls, SessionPolicy SessionPolicy, DateTimeOffset CreatedAt)
+{
+    public string Id => Ref.Id;
+}
 
 /// <summary>A PATCH: null members are left as they are (DESIGN.md §6).</summary>
 public sealed record TenantPatch(string? DisplayName, IReadOnlyList<string>? ReturnUrls, int? RefreshLeadSeconds, int? LifetimeSeconds);

@@ -20,6 +20,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
         _state.State = new TenantState
         {
             Status = TenantStatus.Active,
+            Incarnation = RandomIds.New()[..16],
             DisplayName = displayName,
             ReturnUrls = [.. returnUrls],
             CreatedAt = time.GetUtcNow(),
@@ -32,7 +33,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     public Task<TenantStatus> GetStatusAsync() => Task.FromResult(State.Status);
 
     public Task<TenantAccess> GetAccessAsync(string? apiKey) =>
-        Task.FromResult(new TenantAccess(State.Status, apiKey is not null && IsKeyValid(apiKey)));
+        Task.FromResult(new TenantAccess(State.Status, apiKey is not null && IsKeyValid(apiKey), IsActive ? Ref : null));
 
     public Task<TenantView?> GetAsync() => Task.FromResult(IsActive ? View() : null);
 
@@ -40,19 +41,24 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     {
         if (!IsActive)
             return false;
+        // The connections go first to the grain that ends this life's sessions and revokes their
+        // tokens upstream, which needs the client credentials; it waits until the tombstone is written.
+        await context.GrainFactory.GetGrain<IRetiredTenantGrain>(Ref.Key).RetireAsync(Ref, State.Connections);
         // A tombstone: the id stays known, so the old keys answer 401 rather than 404 (DESIGN.md §6).
         _state.State = new TenantState { Status = TenantStatus.Deleted, CreatedAt = State.CreatedAt };
         await _state.WriteStateAsync();
         return true;
     }
 
-    public async Task<string?> AddApiKeyAsync()
+    public async Task<NewApiKeyResult?> AddApiKeyAsync()
     {
         if (!IsActive)
             return null;
+        if (State.ApiKeys.Count >= TenantLimits.ApiKeys)
+            return new NewApiKeyResult(null);
         var apiKey = NewApiKey();
         await _state.WriteStateAsync();
-        return apiKey;
+        return new NewApiKeyResult(apiKey);
     }
 
     public Task<IReadOnlyList<ApiKeyView>?> ListApiKeysAsync() =>
@@ -85,6 +91,8 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
         if (!IsActive)
             return null;
         var created = !State.Connections.ContainsKey(connection.Id);
+        if (created && State.Connections.Count >= TenantLimits.Connections)
+            return PutConnectionResult.LimitReached;
         State.Connections[connection.Id] = new StoredConnection
         {
             Config = connection with { ClientSecret = null },
@@ -97,8 +105,10 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     public Task<ConnectionConfig?> GetConnectionAsync(string connectionId) =>
         Task.FromResult(IsActive && State.Connections.TryGetValue(connectionId, out var stored) ? Decrypt(stored) : null);
 
-    public async Task<ConnectionWithPolicy?> GetConnectionWithPolicyAsync(string connectionId) =>
-        await GetConnectionAsync(connectionId) is { } connection ? new ConnectionWithPolicy(connection, View().SessionPolicy) : null;
+    public async Task<ConnectionWithPolicy?> GetConnectionWithPolicyAsync(string incarnation, string connectionId) =>
+        State.Incarnation == incarnation && await GetConnectionAsync(connectionId) is { } connection
+            ? new ConnectionWithPolicy(connection, View().SessionPolicy)
+            : null;
 
     public Task<IReadOnlyList<ConnectionConfig>> ListConnectionsAsync() =>
         Task.FromResult<IReadOnlyList<ConnectionConfig>>(IsActive
@@ -140,8 +150,10 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     private ConnectionConfig Decrypt(StoredConnection stored) =>
         stored.Config with { ClientSecret = secrets.Unprotect(stored.ProtectedClientSecret) };
 
+    private TenantRef Ref => new(context.Key, State.Incarnation);
+
     private TenantView View() => new(
-        context.Key,
+        Ref,
         State.DisplayName,
         State.ReturnUrls,
         new SessionPolicy(State.RefreshLeadSeconds, State.LifetimeSeconds),

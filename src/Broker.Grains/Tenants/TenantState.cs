@@ -6,6 +6,9 @@ namespace Broker.Grains.Tenants;
 public sealed class TenantState
 {
     public TenantStatus Status { get; set; }
+
+    /// <summary>Drawn at creation; a tenant created again under the same id draws a new one (<see cref="TenantRef"/>).</summary>
+    public string Incarnation { get; set; } = "";
     public string DisplayName { get; set; } = "";
     public List<string> ReturnUrls { get; set; } = [];
     public List<StoredApiKey> ApiKeys { get; set; } = [];

@@ -1,4 +1,5 @@
 using Broker.Grains.Runtime;
+using Broker.Grains.Sessions;
 using Broker.Silo.Postgres;
 using Npgsql;
 
@@ -20,6 +21,7 @@ public static class StorageServices
         services.AddSingleton(_ => NpgsqlDataSource.Create(settings.ConnectionString!));
         services.AddSingleton<IGrainStateStore, PostgresGrainStateStore>();
         services.AddSingleton<IReminderTable, PostgresReminderTable>();
+        services.AddSingleton<ISessionIndex, PostgresSessionIndex>();
         services.AddSingleton<PostgresMigrator>();
         // Registered before the grain runtime's services so the schema is in place before any reminder poll.
         services.AddHostedService<MigrateOnStart>();

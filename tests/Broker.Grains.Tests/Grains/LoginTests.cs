@@ -34,7 +34,7 @@ public sealed class LoginTests
         var (state, callback) = await kit.AuthorizeAsync();
         var login = kit.Grains.GetGrain<IPendingLoginGrain>(state);
 
-        Assert.IsType<CompleteLoginResult.Rejected>(await login.CompleteAsync("another-tenant", callback));
+        Assert.IsType<CompleteLoginResult.Rejected>(await login.CompleteAsync(new Broker.Grains.Tenants.TenantRef("another-tenant", ""), callback));
 
         Assert.IsType<CompleteLoginResult.Success>(await login.CompleteAsync(kit.Tenant, callback));
     }
@@ -126,7 +126,7 @@ public sealed class LoginTests
         var (state, callback) = await kit.AuthorizeAsync(); // begun under the old secret
         // The provider switches to a new secret, and the tenant PUTs it, before the user comes back.
         kit.Provider.ClientSecret = "rotated-secret";
-        await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).PutConnectionAsync(
+        await kit.Grains.GetGrain<ITenantGrain>(kit.TenantId).PutConnectionAsync(
             kit.Provider.OidcConnection() with { Id = BrokerGrainsKit.Connection, ClientSecret = "rotated-secret" });
 
         var outcome = await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback);
@@ -154,7 +154,7 @@ public sealed class LoginTests
     public async Task A_login_on_a_missing_connection_does_not_begin()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
-        await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).DeleteConnectionAsync(BrokerGrainsKit.Connection);
+        await kit.Grains.GetGrain<ITenantGrain>(kit.TenantId).DeleteConnectionAsync(BrokerGrainsKit.Connection);
 
         var begin = await kit.BeginAsync(RandomIds.New());
 
@@ -173,7 +173,7 @@ public sealed class LoginTests
         Assert.Equal(state, query["state"]);
         Assert.Equal("S256", query["code_challenge_method"]);
         Assert.False(string.IsNullOrEmpty(query["nonce"]));
-        Assert.Equal($"https://broker.example/t/{kit.Tenant}/callback", query["redirect_uri"]);
+        Assert.Equal($"https://broker.example/t/{kit.TenantId}/callback", query["redirect_uri"]);
         var stored = await kit.States.ReadAsync(new GrainId("login", state));
         Assert.DoesNotContain(query["code_challenge"].ToString(), stored!.Json); // the verifier is stored encrypted, not derivable
     }
@@ -189,8 +189,8 @@ public sealed class HandoffAndUserTests
         var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(kit.Tenant, callback));
         var code = kit.Grains.GetGrain<IHandoffCodeGrain>(success.HandoffCode);
 
-        Assert.False(await code.PeekAsync("another-tenant"));
-        Assert.Null(await code.RedeemAsync("another-tenant"));
+        Assert.False(await code.PeekAsync(new Broker.Grains.Tenants.TenantRef("another-tenant", "")));
+        Assert.Null(await code.RedeemAsync(new Broker.Grains.Tenants.TenantRef("another-tenant", "")));
         Assert.True(await code.PeekAsync(kit.Tenant));
         Assert.True(await code.PeekAsync(kit.Tenant)); // peeking does not use it up
         Assert.NotNull(await code.RedeemAsync(kit.Tenant));
@@ -243,8 +243,8 @@ public sealed class HandoffAndUserTests
         Assert.Equal(view.User.Id, (await kit.Session(second).GetAsync(kit.Tenant))!.User.Id);
         Assert.Equal(kit.Provider.User.Subject, view.User.Subject);
 
-        Assert.Null(await user.ListSessionsAsync("another-tenant"));
-        Assert.False(await user.EndAllSessionsAsync("another-tenant"));
+        Assert.Null(await user.ListSessionsAsync(new Broker.Grains.Tenants.TenantRef("another-tenant", "")));
+        Assert.False(await user.EndAllSessionsAsync(new Broker.Grains.Tenants.TenantRef("another-tenant", "")));
         var sessions = await user.ListSessionsAsync(kit.Tenant);
         Assert.Equal(new[] { first, second }.Order(), sessions!.Select(s => s.SessionId).Order());
 

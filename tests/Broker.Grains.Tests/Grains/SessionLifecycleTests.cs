@@ -143,7 +143,7 @@ public sealed class SessionLifecycleTests
     public async Task A_session_ends_at_its_absolute_lifetime_and_is_gone_an_hour_later()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
-        await kit.Grains.GetGrain<Broker.Grains.Tenants.ITenantGrain>(kit.Tenant).UpdateAsync(new(null, null, null, LifetimeSeconds: 600));
+        await kit.Grains.GetGrain<Broker.Grains.Tenants.ITenantGrain>(kit.TenantId).UpdateAsync(new(null, null, null, LifetimeSeconds: 600));
         kit.Provider.AccessTokenLifetime = TimeSpan.FromHours(2);
         var session = await kit.LoginAsync();
         var view = await kit.Session(session).GetAsync(kit.Tenant);
@@ -186,7 +186,7 @@ public sealed class SessionLifecycleTests
         await using var kit = await BrokerGrainsKit.StartAsync();
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
         var session = await kit.LoginAsync();
-        await kit.Grains.GetGrain<Broker.Grains.Tenants.ITenantGrain>(kit.Tenant).DeleteConnectionAsync(BrokerGrainsKit.Connection);
+        await kit.Grains.GetGrain<Broker.Grains.Tenants.ITenantGrain>(kit.TenantId).DeleteConnectionAsync(BrokerGrainsKit.Connection);
 
         await kit.AdvanceAsync(TimeSpan.FromSeconds(540));
 
@@ -201,9 +201,9 @@ public sealed class SessionLifecycleTests
         await using var kit = await BrokerGrainsKit.StartAsync();
         var session = await kit.LoginAsync();
 
-        Assert.Null(await kit.Session(session).GetAsync("someone-else"));
-        Assert.IsType<TokenOutcome.NotFound>(await kit.Session(session).GetTokenAsync("someone-else"));
-        Assert.False(await kit.Session(session).EndAsync("someone-else", EndReasons.Revoked));
+        Assert.Null(await kit.Session(session).GetAsync(new Broker.Grains.Tenants.TenantRef("someone-else", "")));
+        Assert.IsType<TokenOutcome.NotFound>(await kit.Session(session).GetTokenAsync(new Broker.Grains.Tenants.TenantRef("someone-else", "")));
+        Assert.False(await kit.Session(session).EndAsync(new Broker.Grains.Tenants.TenantRef("someone-else", ""), EndReasons.Revoked));
         Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
     }
 }

@@ -1,4 +1,5 @@
 using Broker.Grains.Runtime;
+using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
 using Broker.Testing.Runtime;
 
@@ -12,7 +13,7 @@ public sealed class TenantTests
         await using var kit = await BrokerGrainsKit.StartAsync();
         var tenant = kit.Grains.GetGrain<ITenantGrain>("acme-" + Guid.NewGuid().ToString("N")[..8]);
         var created = await tenant.CreateAsync("Acme", ["https://acme.example/cb"]);
-        var second = await tenant.AddApiKeyAsync();
+        var second = (await tenant.AddApiKeyAsync())?.ApiKey;
 
         Assert.True(created.Created);
         Assert.True(await tenant.CheckApiKeyAsync(created.ApiKey!));
@@ -34,12 +35,43 @@ public sealed class TenantTests
     }
 
     [Fact]
+    public async Task Deleting_a_tenant_ends_its_sessions_as_revoked_and_revokes_their_tokens_upstream()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var sessions = new[] { await kit.LoginAsync(), await kit.LoginAsync() };
+        var lifeBefore = kit.Tenant;
+        var tokens = new List<string>();
+        foreach (var session in sessions)
+            tokens.Add(Assert.IsType<TokenOutcome.Token>(await kit.Session(session).GetTokenAsync(lifeBefore)).AccessToken);
+        Assert.All(tokens, token => Assert.True(kit.Provider.IsActive(token)));
+
+        Assert.True(await kit.Grains.GetGrain<ITenantGrain>(kit.TenantId).DeleteAsync());
+        await kit.AdvanceAsync(TimeSpan.Zero); // the deleted tenant's clean-up runs on a reminder due now
+
+        foreach (var session in sessions)
+        {
+            var view = await kit.Session(session).GetAsync(lifeBefore);
+            Assert.Equal(("ended", EndReasons.Revoked), (view!.Status, view.EndReason));
+            Assert.Equal(new TokenOutcome.Ended(EndReasons.Revoked), await kit.Session(session).GetTokenAsync(lifeBefore));
+        }
+        Assert.All(tokens, token => Assert.False(kit.Provider.IsActive(token)));
+        Assert.Empty(await kit.Silo.Get<ISessionIndex>().ListAsync(lifeBefore, 10));
+
+        // Created again, the tenant is a new life: the old sessions are not its sessions.
+        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.TenantId);
+        await tenant.CreateAsync("Again", []);
+        var lifeAfter = (await tenant.GetAsync())!.Ref;
+        Assert.NotEqual(lifeBefore, lifeAfter);
+        Assert.Null(await kit.Session(sessions[0]).GetAsync(lifeAfter));
+    }
+
+    [Fact]
     public async Task A_deleted_api_key_stops_working_and_the_others_keep_working()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
         var tenant = kit.Grains.GetGrain<ITenantGrain>("acme-" + Guid.NewGuid().ToString("N")[..8]);
         var first = (await tenant.CreateAsync("Acme", [])).ApiKey!;
-        var second = (await tenant.AddApiKeyAsync())!;
+        var second = (await tenant.AddApiKeyAsync())!.ApiKey!;
         var (firstId, secondId) = (first.Split('.')[1], second.Split('.')[1]);
         Assert.Equal([firstId, secondId], (await tenant.ListApiKeysAsync())!.Select(k => k.Id));
 
@@ -61,13 +93,13 @@ public sealed class TenantTests
     public async Task Client_secrets_are_encrypted_in_the_stored_state_and_come_back_decrypted()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
-        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.Tenant);
+        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.TenantId);
         const string secret = "very-secret-client-secret-value";
 
         Assert.Equal(PutConnectionResult.Created, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
         Assert.Equal(PutConnectionResult.Replaced, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
 
-        var stored = (await kit.States.ReadAsync(new GrainId("tenant", kit.Tenant)))!.Json;
+        var stored = (await kit.States.ReadAsync(new GrainId("tenant", kit.TenantId)))!.Json;
         Assert.DoesNotContain(secret, stored);
         Assert.DoesNotContain(kit.Provider.ClientSecret, stored);
         Assert.Equal(secret, (await tenant.GetConnectionAsync("second"))!.ClientSecret);
@@ -78,7 +110,7 @@ public sealed class TenantTests
     public async Task A_patch_replaces_what_it_names_and_keeps_the_rest()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
-        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.Tenant);
+        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.TenantId);
 
         var view = await tenant.UpdateAsync(new TenantPatch(null, null, RefreshLeadSeconds: 30, LifetimeSeconds: null));
         Assert.Equal(new SessionPolicy(30, 86_400), view!.SessionPolicy);

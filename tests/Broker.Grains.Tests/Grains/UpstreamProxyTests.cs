@@ -13,7 +13,7 @@ public sealed class UpstreamProxyTests
     {
         var kit = await BrokerGrainsKit.StartAsync();
         if (withApi)
-            await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).PutConnectionAsync(
+            await kit.Grains.GetGrain<ITenantGrain>(kit.TenantId).PutConnectionAsync(
                 kit.Provider.OidcConnection() with { Id = BrokerGrainsKit.Connection, ApiBaseUrl = kit.Provider.Issuer + "/" });
         return kit;
     }
@@ -46,7 +46,7 @@ public sealed class UpstreamProxyTests
     public async Task A_target_outside_the_api_base_is_refused_before_anything_is_sent(string path)
     {
         await using var kit = await StartAsync();
-        await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).PutConnectionAsync(
+        await kit.Grains.GetGrain<ITenantGrain>(kit.TenantId).PutConnectionAsync(
             kit.Provider.OidcConnection() with { Id = BrokerGrainsKit.Connection, ApiBaseUrl = kit.Provider.Issuer + "/api/" });
         var session = await kit.LoginAsync();
         var before = kit.Provider.Requests.Count;
@@ -109,6 +109,6 @@ public sealed class UpstreamProxyTests
         Assert.Equal("no_upstream_api", Assert.IsType<UpstreamCallOutcome.Refused>(await kit.Session(session).CallUpstreamAsync(kit.Tenant, Get("userinfo"))).Code);
         await kit.Session(session).EndAsync(kit.Tenant, EndReasons.Logout);
         Assert.IsType<UpstreamCallOutcome.Ended>(await kit.Session(session).CallUpstreamAsync(kit.Tenant, Get("userinfo")));
-        Assert.IsType<UpstreamCallOutcome.NotFound>(await kit.Session(session).CallUpstreamAsync("other-tenant", Get("userinfo")));
+        Assert.IsType<UpstreamCallOutcome.NotFound>(await kit.Session(session).CallUpstreamAsync(new Broker.Grains.Tenants.TenantRef("other-tenant", ""), Get("userinfo")));
     }
 }

@@ -34,7 +34,7 @@ public sealed class PostgresBrokerGrainsTests : IAsyncLifetime
     public async Task The_raw_rows_hold_no_client_secret_no_token_and_no_pkce_verifier()
     {
         const string secret = "client-secret-that-must-never-be-stored-in-clear";
-        await _kit.Grains.GetGrain<ITenantGrain>(_kit.Tenant).PutConnectionAsync(_kit.Provider.OidcConnection() with { Id = "other", ClientSecret = secret });
+        await _kit.Grains.GetGrain<ITenantGrain>(_kit.TenantId).PutConnectionAsync(_kit.Provider.OidcConnection() with { Id = "other", ClientSecret = secret });
         await _kit.AuthorizeAsync(); // a pending login stays in storage
         var session = await _kit.LoginAsync();
         var token = Assert.IsType<TokenOutcome.Token>(await _kit.Session(session).GetTokenAsync(_kit.Tenant));

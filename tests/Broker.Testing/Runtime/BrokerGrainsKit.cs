@@ -46,7 +46,10 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
 
     public GrainFactory Grains => Silo.Grains;
 
-    public string Tenant { get; } = "t-" + Guid.NewGuid().ToString("N")[..12];
+    public string TenantId { get; } = "t-" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>The test tenant's current life, what the grains' tenant-scoped calls take.</summary>
+    public TenantRef Tenant { get; private set; } = null!;
 
     public static async Task<BrokerGrainsKit> StartAsync(IGrainStateStore? states = null, IReminderTable? reminders = null)
     {
@@ -54,8 +57,10 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
         var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
         var provider = await FakeOidcProvider.StartAsync(clock);
         var kit = new BrokerGrainsKit(clock, provider, states ?? new MemoryGrainStateStore(), reminders ?? new MemoryReminderTable());
-        await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).CreateAsync("Test", ["https://app.example/done"]);
-        await kit.Grains.GetGrain<ITenantGrain>(kit.Tenant).PutConnectionAsync(provider.OidcConnection() with { Id = Connection });
+        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.TenantId);
+        await tenant.CreateAsync("Test", ["https://app.example/done"]);
+        await tenant.PutConnectionAsync(provider.OidcConnection() with { Id = Connection });
+        kit.Tenant = (await tenant.GetAsync())!.Ref;
         return kit;
     }
 
@@ -83,7 +88,7 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
 
     public Task<BeginLoginResult> BeginAsync(string state, TestSilo? silo = null) =>
         (silo ?? Silo).Grains.GetGrain<IPendingLoginGrain>(state).BeginAsync(
-            new BeginLogin(Tenant, Connection, "https://app.example/done", "app-state", "https://broker.example/t/" + Tenant + "/callback"));
+            new BeginLogin(Tenant, Connection, "https://app.example/done", "app-state", "https://broker.example/t/" + TenantId + "/callback"));
 
     /// <summary>Begins a login and lets the fake provider answer the authorize request.</summary>
     public async Task<(string State, CallbackInput Callback)> AuthorizeAsync()

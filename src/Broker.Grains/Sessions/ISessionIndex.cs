@@ -1,0 +1,22 @@
+using Broker.Grains.Tenants;
+
+namespace Broker.Grains.Sessions;
+
+/// <summary>A session as the index lists it, with what ending it for a deleted tenant needs.</summary>
+public sealed record IndexedSession(string SessionId, string ConnectionId, string UserId);
+
+/// <summary>
+/// Which sessions one life of a tenant has, so that deleting the tenant can end and revoke every one
+/// of them at once (DESIGN.md §5) — a question no single grain can answer. Session grains add
+/// themselves when they start and remove themselves when they are purged. Memory keeps it in the
+/// process; PostgreSQL in a table of its own.
+/// </summary>
+public interface ISessionIndex
+{
+    Task AddAsync(TenantRef tenant, IndexedSession session);
+
+    Task RemoveAsync(IReadOnlyCollection<string> sessionIds);
+
+    /// <summary>Up to <paramref name="limit"/> sessions of <paramref name="tenant"/>, in no particular order.</summary>
+    Task<IReadOnlyList<IndexedSession>> ListAsync(TenantRef tenant, int limit);
+}

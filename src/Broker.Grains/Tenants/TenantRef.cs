@@ -1,0 +1,13 @@
+namespace Broker.Grains.Tenants;
+
+/// <summary>
+/// One life of a tenant: its id and the incarnation the tenant grain drew when it was created. A
+/// tenant deleted and created again under the same id has a new incarnation, so everything the
+/// old one left (sessions, users, pending logins, hand-off codes) compares unequal and stays
+/// invisible to the new one (DESIGN.md §5).
+/// </summary>
+public sealed record TenantRef(string Id, string Incarnation)
+{
+    /// <summary>The key of the grains that belong to this life only (<see cref="RetiredTenantGrain"/>).</summary>
+    public string Key => $"{Id}/{Incarnation}";
+}
