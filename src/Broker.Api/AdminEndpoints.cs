@@ -36,6 +36,8 @@ public static class AdminEndpoints
         if (check.Refused is { } refused)
             return refused;
 
+        if (TenantEndpoints.TooManyReturnUrls(body.Value!.ReturnUrls) is { } tooMany)
+            return tooMany;
         var created = await grains.GetGrain<ITenantGrain>(id!).CreateAsync(body.Value!.DisplayName!, body.Value.ReturnUrls ?? []);
         // Not created: another request made the same tenant after the duplicate check.
         if (!created.Created || created.ApiKey is null)

@@ -17,9 +17,14 @@ public static class BrokerApi
         services.AddSingleton<RateLimits>();
         services.ConfigureHttpJsonOptions(o => ApiJson.ConfigureResponses(o.SerializerOptions));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Extensions.TryAdd("traceId", Problems.TraceId(c.HttpContext)));
-        services.AddOpenApi();
+        // The document names the public URL, not whatever Host header a request carried.
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = options.PublicBaseUrl.AbsoluteUri.TrimEnd('/') }];
+            return Task.CompletedTask;
+        }));
         if (options.DevIdpEnabled)
-            services.AddSingleton(Options.Create(new DevIdpOptions { Enabled = true }));
+            services.AddSingleton(Options.Create(new DevIdpOptions { Enabled = true, BrokerBaseUrl = options.PublicBaseUrl }));
         if (options.DemoEnabled)
         {
             services.AddSingleton<DemoTenant>();
@@ -29,28 +34,37 @@ public static class BrokerApi
         return services;
     }
 
-    /// <summary>Errors first: an exception anywhere becomes a 500 with a trace id, never a stack trace.</summary>
+    /// <summary>Errors first: an exception anywhere becomes a 4xx or 500 with a trace id, never a stack
+    /// trace; then the checks of the raw request; then routing, which they must precede.</summary>
     public static WebApplication UseBrokerApi(this WebApplication app)
     {
-        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = ErrorResponses.WriteAsync });
-        app.UseStatusCodePages();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = ErrorResponses.WriteAsync,
+            // The handler logs what a client did wrong itself, below Error.
+            SuppressDiagnosticsCallback = context => ErrorResponses.IsClientFault(context.Exception),
+        });
+        app.UseStatusCodePages(ErrorResponses.WriteStatusAsync);
+        app.UseRequestGuards();
+        app.UseRouting();
         return app;
     }
 
     public static WebApplication MapBrokerApi(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<BrokerApiOptions>();
-        app.MapOpenApi();
-        app.MapAdminEndpoints();
-        app.MapTenantEndpoints();
-        app.MapConnectionEndpoints();
-        app.MapSessionEndpoints();
-        app.MapUpstreamEndpoints();
-        app.MapLoginEndpoints();
+        var routes = app.MapGroup("").AnswerHeadWhereGet();
+        routes.MapOpenApi();
+        routes.MapAdminEndpoints();
+        routes.MapTenantEndpoints();
+        routes.MapConnectionEndpoints();
+        routes.MapSessionEndpoints();
+        routes.MapUpstreamEndpoints();
+        routes.MapLoginEndpoints();
         if (options.DevIdpEnabled)
-            app.MapDevIdp();
+            routes.MapDevIdp();
         if (options.DemoEnabled)
-            app.MapDemoEndpoints();
+            routes.MapDemoEndpoints();
         return app;
     }
 }

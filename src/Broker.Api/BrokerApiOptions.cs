@@ -25,6 +25,13 @@ public sealed record BrokerApiOptions
     /// <summary>Seed the <c>demo</c> tenant and serve the demo app page under <c>/demo/</c>.</summary>
     public bool DemoEnabled { get; init; }
 
+    /// <summary>Exchanges per minute per tenant (its back end calls from one address); 0 turns limiting off.</summary>
+    public int ExchangePermitsPerMinute { get; init; } = 6000;
+
+    /// <summary>The port of the management listener (<c>Broker:Management:Port</c>): /metrics is served there
+    /// and only there, and it serves nothing but /metrics, /healthz and /readyz. Null: no such listener.</summary>
+    public int? ManagementPort { get; init; }
+
     /// <summary>An absolute URL below <see cref="PublicBaseUrl"/>.</summary>
     public string Url(string relative) => new Uri(PublicBaseUrl, relative).AbsoluteUri;
 }

@@ -23,7 +23,10 @@ public static class JsonBody
 {
     /// <param name="validate">Field errors of a parsed body (camelCase paths); empty when it is valid.</param>
     /// <param name="rejectNulls">Refuse explicit nulls anywhere: in a PATCH a null would be ambiguous (unset or keep?).</param>
-    public static async Task<JsonBody<T>> ReadAsync<T>(HttpRequest request, Func<T, IReadOnlyDictionary<string, string[]>>? validate = null, bool rejectNulls = false)
+    /// <param name="freeText">A top-level member whose strings are passed on as they are (the upstream proxy's
+    /// body); every other string must be <see cref="PlainText"/>.</param>
+    public static async Task<JsonBody<T>> ReadAsync<T>(HttpRequest request, Func<T, IReadOnlyDictionary<string, string[]>>? validate = null,
+        bool rejectNulls = false, string? freeText = null)
         where T : class
     {
         if (request.ContentLength > BrokerApiOptions.MaxJsonBodyBytes)
@@ -31,22 +34,44 @@ public static class JsonBody
         if (request.ContentType is { } type && !IsJson(type))
             return Invalid<T>("body", "must be application/json.");
 
-        var bytes = await ReadLimitedAsync(request.Body, BrokerApiOptions.MaxJsonBodyBytes, request.HttpContext.RequestAborted);
+        byte[]? bytes;
+        try
+        {
+            bytes = await ReadLimitedAsync(request.Body, BrokerApiOptions.MaxJsonBodyBytes, request.HttpContext.RequestAborted);
+        }
+        catch (Exception e) when (ErrorResponses.IsClientFault(e))
+        {
+            // Malformed chunking or a body cut short: nothing usable arrived.
+            return Invalid<T>("body", "could not be read (malformed or incomplete).");
+        }
         if (bytes is null)
             return new(null, new BodyCheck(null, TooLarge: true));
         if (bytes.Length == 0)
             return Invalid<T>("body", "a JSON object is required.");
+        // RFC 8259 §8.1: JSON text is UTF-8; the parser would otherwise meet the bad bytes only lazily.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            return Invalid<T>("body", "is not valid UTF-8.");
 
         T? value;
         try
         {
-            if (rejectNulls && FirstNull(bytes) is { } nullPath)
-                return Invalid<T>(nullPath, "must not be null; leave the member out to keep its value.");
+            using (var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 }))
+            {
+                if (rejectNulls && FirstNull(document.RootElement, "") is { } nullPath)
+                    return Invalid<T>(nullPath, "must not be null; leave the member out to keep its value.");
+                if (FirstUnplain(document.RootElement, "", freeText) is { } textPath)
+                    return Invalid<T>(textPath, "must not contain control characters or bidirectional formatting characters.");
+            }
             value = JsonSerializer.Deserialize<T>(bytes, ApiJson.Requests);
         }
         catch (JsonException e)
         {
             return Invalid<T>(Field(e), Describe(e));
+        }
+        catch (InvalidOperationException)
+        {
+            // A string escape that is no valid UTF-16 (a lone surrogate, "\ud800").
+            return Invalid<T>("body", "holds a string that is not valid Unicode.");
         }
         if (value is null)
             return Invalid<T>("body", "a JSON object is required.");
@@ -77,19 +102,27 @@ public static class JsonBody
     }
 
     /// <summary>The path of the first explicit null, or null when there is none.</summary>
-    private static string? FirstNull(byte[] json)
+    private static string? FirstNull(JsonElement element, string path) => element.ValueKind switch
     {
-        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
-        return FirstNull(document.RootElement, "");
+        JsonValueKind.Null => path.Length == 0 ? "body" : path,
+        JsonValueKind.Object => element.EnumerateObject().Select(p => FirstNull(p.Value, Member(path, p.Name))).FirstOrDefault(p => p is not null),
+        JsonValueKind.Array => element.EnumerateArray().Select((e, i) => FirstNull(e, $"{path}[{i}]")).FirstOrDefault(p => p is not null),
+        _ => null,
+    };
 
-        static string? FirstNull(JsonElement element, string path) => element.ValueKind switch
-        {
-            JsonValueKind.Null => path.Length == 0 ? "body" : path,
-            JsonValueKind.Object => element.EnumerateObject().Select(p => FirstNull(p.Value, path.Length == 0 ? p.Name : $"{path}.{p.Name}")).FirstOrDefault(p => p is not null),
-            JsonValueKind.Array => element.EnumerateArray().Select((e, i) => FirstNull(e, $"{path}[{i}]")).FirstOrDefault(p => p is not null),
-            _ => null,
-        };
-    }
+    /// <summary>The path of the first member name or string that is not <see cref="PlainText"/>, or null.</summary>
+    private static string? FirstUnplain(JsonElement element, string path, string? freeText) => element.ValueKind switch
+    {
+        JsonValueKind.String => PlainText.IsPlain(element.GetString()!) ? null : path.Length == 0 ? "body" : path,
+        JsonValueKind.Object => element.EnumerateObject()
+            .Where(p => !(path.Length == 0 && p.Name == freeText))
+            .Select(p => PlainText.IsPlain(p.Name) ? FirstUnplain(p.Value, Member(path, p.Name), null) : Member(path, "?"))
+            .FirstOrDefault(p => p is not null),
+        JsonValueKind.Array => element.EnumerateArray().Select((e, i) => FirstUnplain(e, $"{path}[{i}]", null)).FirstOrDefault(p => p is not null),
+        _ => null,
+    };
+
+    private static string Member(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
 
     /// <summary>The body path of the member a JSON error is about (<c>$.a.b</c> -> <c>a.b</c>).</summary>
     private static string Field(JsonException e) =>

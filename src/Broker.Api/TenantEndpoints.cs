@@ -12,7 +12,6 @@ public static class TenantEndpoints
 {
     public const int MinRefreshLeadSeconds = 5, MaxRefreshLeadSeconds = 3600;
     public const int MinLifetimeSeconds = 60, MaxLifetimeSeconds = 365 * 86_400;
-    private const int MaxReturnUrls = 50;
 
     public static IEndpointRouteBuilder MapTenantEndpoints(this IEndpointRouteBuilder app)
     {
@@ -35,6 +34,8 @@ public static class TenantEndpoints
             return refused;
 
         var patch = body.Value!;
+        if (TooManyReturnUrls(patch.ReturnUrls) is { } tooMany)
+            return tooMany;
         var view = await grains.GetGrain<ITenantGrain>(tenant).UpdateAsync(new TenantPatch(
             patch.DisplayName, patch.ReturnUrls, patch.SessionPolicy?.RefreshLeadSeconds, patch.SessionPolicy?.LifetimeSeconds));
         // Null only when the tenant was deleted between the check and the update.
@@ -63,12 +64,19 @@ public static class TenantEndpoints
 
     internal static void CheckReturnUrls(Dictionary<string, string[]> errors, IReadOnlyList<string?> returnUrls)
     {
-        if (returnUrls.Count > MaxReturnUrls)
-            errors["returnUrls"] = [$"may hold at most {MaxReturnUrls} URLs."];
         for (var i = 0; i < returnUrls.Count; i++)
         {
             if (ReturnUrlPolicy.CheckRegistration(returnUrls[i]) is { } problem)
                 errors[$"returnUrls[{i}]"] = [problem];
+            // One that matches an earlier one would match the same return_to values: a mistake, not a choice.
+            else if (returnUrls.Take(i).Any(earlier => ReturnUrlPolicy.Match(returnUrls[i], [earlier!]) is not null))
+                errors[$"returnUrls[{i}]"] = ["repeats an earlier return URL."];
         }
     }
+
+    /// <summary>409 <c>limit_reached</c> past <see cref="TenantLimits.ReturnUrls"/>, given once the request is authenticated.</summary>
+    internal static ProblemHttpResult? TooManyReturnUrls(IReadOnlyList<string>? returnUrls) =>
+        returnUrls?.Count > TenantLimits.ReturnUrls
+            ? Problems.LimitReached($"A tenant has at most {TenantLimits.ReturnUrls} return URLs.")
+            : null;
 }

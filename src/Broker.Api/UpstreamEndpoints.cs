@@ -27,7 +27,7 @@ public static class UpstreamEndpoints
 
     public static async Task<IResult> CallAsync(string tenant, string session, HttpContext http, GrainFactory grains)
     {
-        var body = await JsonBody.ReadAsync<UpstreamBody>(http.Request, Validate);
+        var body = await JsonBody.ReadAsync<UpstreamBody>(http.Request, Validate, freeText: "body");
         var grain = grains.GetGrain<ISessionGrain>(session);
         var check = await ApiChecks.RunAsync(http, new Rules
         {

@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Broker.Api.Tests;
 
 /// <summary>
-/// Per client IP, a budget per minute for each of login, callback and exchange (here 2). Each test
-/// uses its own client addresses (X-Forwarded-For), so budgets never leak between tests.
+/// A budget per minute (here 2) per client IP for each of login and callback, and per tenant for
+/// exchange. Each test uses its own client addresses (X-Forwarded-For) and tenants, so budgets never
+/// leak between tests.
 /// </summary>
 public sealed class RateLimitTests(RateLimitTests.TinyBudget fixture) : IClassFixture<RateLimitTests.TinyBudget>, IDisposable
 {
@@ -14,7 +15,11 @@ public sealed class RateLimitTests(RateLimitTests.TinyBudget fixture) : IClassFi
 
     public sealed class TinyBudget : IDisposable
     {
-        public BrokerTestHost Host { get; } = new(new Dictionary<string, string?> { ["Broker:RateLimit:PermitsPerMinute"] = "2" });
+        public BrokerTestHost Host { get; } = new(new Dictionary<string, string?>
+        {
+            ["Broker:RateLimit:PermitsPerMinute"] = "2",
+            ["Broker:RateLimit:ExchangePermitsPerMinute"] = "2",
+        });
 
         public void Dispose() => Host.Dispose();
     }
@@ -52,7 +57,7 @@ public sealed class RateLimitTests(RateLimitTests.TinyBudget fixture) : IClassFi
     }
 
     [Fact]
-    public async Task Exchange_is_limited_with_a_problem_429_that_does_not_use_up_the_code()
+    public async Task Exchange_is_limited_per_tenant_whatever_the_address_with_a_problem_429()
     {
         var tenant = await api.CreateTenantAsync();
         await api.PutDevConnectionAsync(tenant);
@@ -62,12 +67,17 @@ public sealed class RateLimitTests(RateLimitTests.TinyBudget fixture) : IClassFi
 
         // Every request counts against the budget, even those refused for another reason.
         await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, path, tenant.ApiKey, new { code = unknownCode }, "10.3.0.2"), HttpStatusCode.BadRequest, "invalid_grant");
-        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, path, tenant.ApiKey, new { code = unknownCode }, "10.3.0.2"), HttpStatusCode.BadRequest, "invalid_grant");
-        using var limited = await api.SendAsync(HttpMethod.Post, path, tenant.ApiKey, new { code }, "10.3.0.2");
+        await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, path, tenant.ApiKey, new { code = unknownCode }, "10.3.0.3"), HttpStatusCode.BadRequest, "invalid_grant");
+        using var limited = await api.SendAsync(HttpMethod.Post, path, tenant.ApiKey, new { code }, "10.3.0.4");
 
         await TestApi.AssertProblemAsync(limited, HttpStatusCode.TooManyRequests, "rate_limited");
         Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
-        using var elsewhere = await api.SendAsync(HttpMethod.Post, path, tenant.ApiKey, new { code }, "10.3.0.3");
+
+        // Another tenant's back end, from the same address, has its own budget.
+        var other = await api.CreateTenantAsync();
+        await api.PutDevConnectionAsync(other);
+        var otherCode = TestApi.Param(await api.SignInAsync(other, clientIp: "10.3.0.5"), "code")!;
+        using var elsewhere = await api.SendAsync(HttpMethod.Post, $"/api/tenants/{other.Id}/sessions/exchange", other.ApiKey, new { code = otherCode }, "10.3.0.4");
         Assert.Equal(HttpStatusCode.OK, elsewhere.StatusCode);
     }
 

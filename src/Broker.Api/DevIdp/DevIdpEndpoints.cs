@@ -16,8 +16,9 @@ namespace Broker.Api.DevIdp;
 /// <remarks>
 /// Deliberately simple, and therefore for demos and tests only: any <c>client_id</c> is
 /// accepted and client secrets are not checked (the client id is still bound to the code and
-/// tokens, so one client cannot redeem another's); any absolute http(s) <c>redirect_uri</c> is
-/// accepted; any well-formed username signs in without a password. Codes and tokens are
+/// tokens, so one client cannot redeem another's); any well-formed username signs in without a
+/// password. It redirects only to the broker's own callback (<see cref="DevIdpOptions.BrokerBaseUrl"/>),
+/// so it can never be made an open redirect. Codes and tokens are
 /// DataProtection-protected values that every silo sharing the key ring can read, but
 /// single use and revocation are remembered per process (see <see cref="DevIdpTokens"/>).
 /// </remarks>
@@ -33,7 +34,7 @@ public static partial class DevIdpEndpoints
             services.GetRequiredService<IDataProtectionProvider>(), services.GetService<TimeProvider>() ?? TimeProvider.System));
 
         var group = app.MapGroup("/dev-idp").ExcludeFromDescription();
-        group.MapGet("/authorize", (HttpRequest request) => ShowLoginForm(ToDictionary(request.Query)));
+        group.MapGet("/authorize", (HttpRequest request) => ShowLoginForm(ToDictionary(request.Query), request, options));
         group.MapPost("/authorize", (HttpRequest request) => SubmitLoginFormAsync(request, tokens.Value, options));
         group.MapPost("/token", (HttpRequest request) => DevIdpTokenEndpoint.HandleAsync(request, tokens.Value, options));
         group.MapMethods("/userinfo", ["GET", "POST"], (HttpRequest request) => Userinfo(request, tokens.Value));
@@ -48,19 +49,18 @@ public static partial class DevIdpEndpoints
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     internal static partial Regex UsernamePattern();
 
-    private static IResult ShowLoginForm(IReadOnlyDictionary<string, string?> request) =>
-        CheckAuthorizeRequest(request) ?? DevIdpLoginPage.Render(request, username: null, error: null);
+    private static IResult ShowLoginForm(IReadOnlyDictionary<string, string?> request, HttpRequest http, DevIdpOptions options) =>
+        CheckAuthorizeRequest(request, http, options) ?? DevIdpLoginPage.Render(request, username: null, error: null);
 
     private static async Task<IResult> SubmitLoginFormAsync(HttpRequest http, DevIdpTokens tokens, DevIdpOptions options)
     {
-        if (!http.HasFormContentType)
+        if (await DevIdpTokenEndpoint.TryReadFormAsync(http) is not { } form)
         {
-            return DevIdpLoginPage.Error("The sign-in form was not submitted as a form.");
+            return DevIdpLoginPage.Error("The sign-in form was not submitted as a readable form.");
         }
 
-        var form = await http.ReadFormAsync();
         var request = ToDictionary(form);
-        if (CheckAuthorizeRequest(request) is { } problem)
+        if (CheckAuthorizeRequest(request, http, options) is { } problem)
         {
             return problem;
         }
@@ -88,17 +88,16 @@ public static partial class DevIdpEndpoints
     /// Checks an authorize request (RFC 6749 §4.1.1). Without a usable client_id or redirect_uri
     /// the user sees an error page and is not redirected (§4.1.2.1); other errors go back to the client.
     /// </summary>
-    private static IResult? CheckAuthorizeRequest(IReadOnlyDictionary<string, string?> request)
+    private static IResult? CheckAuthorizeRequest(IReadOnlyDictionary<string, string?> request, HttpRequest http, DevIdpOptions options)
     {
         if (string.IsNullOrEmpty(request.GetValueOrDefault("client_id")))
         {
             return DevIdpLoginPage.Error("The request has no client_id.");
         }
 
-        if (!Uri.TryCreate(request.GetValueOrDefault("redirect_uri"), UriKind.Absolute, out var redirect)
-            || (redirect.Scheme != Uri.UriSchemeHttp && redirect.Scheme != Uri.UriSchemeHttps) || redirect.Fragment.Length > 0)
+        if (!IsBrokerCallback(request.GetValueOrDefault("redirect_uri"), options.BrokerBaseUrl ?? new Uri($"{http.Scheme}://{http.Host}{http.PathBase}/")))
         {
-            return DevIdpLoginPage.Error("The request has no valid redirect_uri (an absolute http(s) URL without a fragment).");
+            return DevIdpLoginPage.Error("The request's redirect_uri is not a callback of this broker ({base}t/{tenant}/callback).");
         }
 
         if (request.GetValueOrDefault("response_type") != "code")
@@ -116,6 +115,18 @@ public static partial class DevIdpEndpoints
         }
 
         return null;
+    }
+
+    /// <summary>Exactly <c>{brokerBase}t/{tenant}/callback</c>: compared as text, so nothing a parser
+    /// would normalise (case, dot segments, control characters) can make another URL pass.</summary>
+    private static bool IsBrokerCallback(string? redirectUri, Uri brokerBase)
+    {
+        var prefix = brokerBase.AbsoluteUri.TrimEnd('/') + "/t/";
+        const string suffix = "/callback";
+        return redirectUri is not null
+            && redirectUri.StartsWith(prefix, StringComparison.Ordinal) && redirectUri.EndsWith(suffix, StringComparison.Ordinal)
+            && redirectUri.Length > prefix.Length + suffix.Length
+            && Grains.Tenants.ResourceIds.IsWellFormed(redirectUri[prefix.Length..^suffix.Length]);
     }
 
     private static IResult RedirectToClient(IReadOnlyDictionary<string, string?> request, params (string Name, string Value)[] parameters)

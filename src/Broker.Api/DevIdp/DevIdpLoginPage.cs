@@ -45,14 +45,13 @@ internal static class DevIdpLoginPage
             .Append("<button type=\"submit\" name=\"action\" value=\"approve\">Sign in</button>")
             .Append("<button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>")
             .Append("</form></body></html>");
-        return Results.Content(html.ToString(), "text/html; charset=utf-8", Encoding.UTF8, statusCode);
+        return new Page(html.ToString(), statusCode);
     }
 
     /// <summary>A page for requests that cannot be sent back to the client (no valid redirect_uri, RFC 6749 §4.1.2.1).</summary>
-    public static IResult Error(string message) =>
-        Results.Content(
-            $"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Development IdP</title></head><body><h1>Development IdP</h1><p>{Encode(message)}</p></body></html>",
-            "text/html; charset=utf-8", Encoding.UTF8, StatusCodes.Status400BadRequest);
+    public static IResult Error(string message) => new Page(
+        $"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Development IdP</title></head><body><h1>Development IdP</h1><p>{Encode(message)}</p></body></html>",
+        StatusCodes.Status400BadRequest);
 
     /// <summary>A tiny SVG with the user's initial, so the demo has a picture URL that works offline.</summary>
     public static IResult Avatar(string username) =>
@@ -61,4 +60,20 @@ internal static class DevIdpLoginPage
             "image/svg+xml");
 
     private static string Encode(string? value) => WebUtility.HtmlEncode(value ?? "");
+
+    /// <summary>A page that runs no script and loads nothing from elsewhere, and that no other site may frame
+    /// (a framed sign-in form is a clickjacking target). No form-action: the form's redirect chain ends at
+    /// the tenant's app, wherever that is.</summary>
+    private sealed class Page(string html, int statusCode) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            var headers = http.Response.Headers;
+            headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+            headers.XContentTypeOptions = "nosniff";
+            headers.CacheControl = "no-store";
+            headers["Referrer-Policy"] = "no-referrer";
+            return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, statusCode).ExecuteAsync(http);
+        }
+    }
 }

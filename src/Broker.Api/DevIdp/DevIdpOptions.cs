@@ -16,6 +16,13 @@ public sealed record DevIdpOptions
     /// <summary>Authorization-code lifetime (RFC 6749 §4.1.2 recommends at most 10 min). Default 60 s.</summary>
     public TimeSpan CodeLifetime { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The broker the dev IdP signs in for: it redirects only to <c>{BrokerBaseUrl}t/{tenant}/callback</c>,
+    /// the callback every dev connection registers. Null: the origin the request came to, which is the
+    /// broker's own when the dev IdP is served by the silo.
+    /// </summary>
+    public Uri? BrokerBaseUrl { get; init; }
+
     /// <summary>Refresh-token lifetime; each rotation starts a new one. Default 8 h.</summary>
     public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromHours(8);
 }

@@ -107,12 +107,11 @@ internal static class DevIdpTokenEndpoint
     /// </summary>
     public static async Task<(IFormCollection? Form, string? ClientId, IResult? Problem)> ReadClientRequestAsync(HttpRequest request)
     {
-        if (!request.HasFormContentType)
+        if (await TryReadFormAsync(request) is not { } form)
         {
-            return (null, null, Error("invalid_request", "The body must be application/x-www-form-urlencoded."));
+            return (null, null, Error("invalid_request", "The body must be a readable application/x-www-form-urlencoded form."));
         }
 
-        var form = await request.ReadFormAsync();
         var bodyId = form["client_id"].ToString();
         string? basicId = null;
         var header = request.Headers.Authorization.ToString();
@@ -135,6 +134,25 @@ internal static class DevIdpTokenEndpoint
 
         var clientId = basicId ?? (bodyId.Length > 0 ? bodyId : null);
         return clientId is null ? (form, null, InvalidClient("The client did not identify itself.")) : (form, clientId, null);
+    }
+
+    /// <summary>The form, or null when the body is no form or cannot be read (malformed, over the
+    /// framework's limits): the client's fault, never a 500.</summary>
+    public static async Task<IFormCollection?> TryReadFormAsync(HttpRequest request)
+    {
+        if (!request.HasFormContentType)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await request.ReadFormAsync();
+        }
+        catch (Exception e) when (ErrorResponses.IsClientFault(e))
+        {
+            return null;
+        }
     }
 
     /// <summary>An RFC 6749 §5.2 error response.</summary>

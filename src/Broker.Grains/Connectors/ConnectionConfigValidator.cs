@@ -49,6 +49,11 @@ public static class ConnectionConfigValidator
             errors.Add(new("clientSecret", $"is required with {config.TokenEndpointAuthMethod}; use tokenEndpointAuthMethod 'none' for a public client."));
         }
 
+        if ((config.Scopes ?? []).Distinct(StringComparer.Ordinal).Count() != (config.Scopes ?? []).Count)
+        {
+            errors.Add(new("scopes", "must not repeat a scope."));
+        }
+
         foreach (var scope in config.Scopes ?? [])
         {
             // scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (RFC 6749 §3.3)

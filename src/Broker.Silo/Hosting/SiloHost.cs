@@ -69,10 +69,11 @@ public static class SiloHost
     {
         // Created now, not at the first scrape: its listener only counts what happens after it starts.
         app.Services.GetRequiredService<PrometheusMetrics>();
-        app.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Write(), "text/plain; version=0.0.4; charset=utf-8"))
-            .ExcludeFromDescription();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        var routes = app.MapGroup("").AnswerHeadWhereGet().ExcludeFromDescription();
+        routes.MapGet("/metrics", (PrometheusMetrics metrics) => Results.Text(metrics.Write(), "text/plain; version=0.0.4; charset=utf-8"));
+        // Health checks take any method unless told otherwise; probes only GET (or HEAD).
+        routes.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
+        routes.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         return app;
     }
 

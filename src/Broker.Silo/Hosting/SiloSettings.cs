@@ -73,6 +73,8 @@ public sealed record SiloSettings(
                 PreviousAdminTokens = PreviousAdminTokens(config["Broker:PreviousAdminTokens"]),
                 PublicBaseUrl = PublicBaseUrl(config, development),
                 RateLimitPermitsPerMinute = (int)Number(config, "Broker:RateLimit:PermitsPerMinute", 60, min: 0, max: 1_000_000, whole: true),
+                ExchangePermitsPerMinute = (int)Number(config, "Broker:RateLimit:ExchangePermitsPerMinute", 6000, min: 0, max: 10_000_000, whole: true),
+                ManagementPort = config["Broker:Management:Port"] is { Length: > 0 } ? (int)Number(config, "Broker:Management:Port", 0, min: 1, max: 65_535, whole: true) : null,
                 DevIdpEnabled = devIdp,
                 DemoEnabled = demo,
             },

@@ -32,7 +32,7 @@ public sealed partial class DevIdpRoundTripTests : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.Services.AddDataProtection().SetApplicationName("dev-idp-tests");
         builder.Services.AddSingleton<TimeProvider>(clock);
-        builder.Services.AddSingleton(Options.Create(new DevIdpOptions { AccessTokenLifetime = TimeSpan.FromSeconds(120) }));
+        builder.Services.AddSingleton(Options.Create(new DevIdpOptions { AccessTokenLifetime = TimeSpan.FromSeconds(120), BrokerBaseUrl = new Uri("https://broker.example/") }));
         app = builder.Build();
         app.Urls.Add("http://127.0.0.1:0");
         app.MapDevIdp();
