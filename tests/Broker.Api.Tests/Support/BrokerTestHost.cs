@@ -2,6 +2,7 @@ using Broker.Api.Demo;
 using Broker.Grains.Connectors.Http;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,9 +13,10 @@ namespace Broker.Api.Tests.Support;
 /// The whole silo in process (Program, real pipeline, Memory storage) on a TestServer at
 /// <c>http://localhost</c>. The dev IdP is served by the same host, so the connectors' back-channel
 /// client (and the demo app's) is pointed at the TestServer's handler: the token, userinfo and
-/// revocation calls go through the same pipeline a browser's requests do.
+/// revocation calls go through the same pipeline a browser's requests do. <see cref="StartKestrel"/>
+/// serves it with Kestrel on a loopback port instead, for requests no HttpClient would send.
 /// </summary>
-public sealed class BrokerTestHost(IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
+public sealed class BrokerTestHost(IReadOnlyDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null, bool kestrel = false)
     : WebApplicationFactory<Program>
 {
     public const string AdminToken = "test-admin-token-0123456789abcdef";
@@ -43,11 +45,26 @@ public sealed class BrokerTestHost(IReadOnlyDictionary<string, string?>? overrid
             builder.UseSetting(key, value);
         builder.ConfigureServices(collection =>
         {
-            collection.AddHttpClient(OutboundHttpOptions.HttpClientName).ConfigurePrimaryHttpMessageHandler(TestServerHandler);
-            collection.AddHttpClient(DemoEndpoints.HttpClientName).ConfigurePrimaryHttpMessageHandler(TestServerHandler);
+            if (!kestrel)
+            {
+                collection.AddHttpClient(OutboundHttpOptions.HttpClientName).ConfigurePrimaryHttpMessageHandler(TestServerHandler);
+                collection.AddHttpClient(DemoEndpoints.HttpClientName).ConfigurePrimaryHttpMessageHandler(TestServerHandler);
+            }
             services?.Invoke(collection);
         });
     }
+
+    /// <summary>The silo on Kestrel at a free loopback port (no back channel to itself: no logins).</summary>
+    public static BrokerTestHost StartKestrel(Action<IServiceCollection>? services = null)
+    {
+        var host = new BrokerTestHost(services: services, kestrel: true);
+        host.UseKestrel(0);
+        host.StartServer();
+        return host;
+    }
+
+    /// <summary>Where Kestrel listens, for hosts made by <see cref="StartKestrel"/>.</summary>
+    public Uri KestrelAddress => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     /// <summary>A client that does not follow redirects, so tests see every 302.</summary>
     public HttpClient CreateBrowser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
