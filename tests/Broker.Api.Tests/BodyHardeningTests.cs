@@ -28,7 +28,9 @@ public sealed class BodyHardeningTests : IClassFixture<BodyHardeningTests.Kestre
 
         public BrokerTestHost Host { get; }
 
-        public KestrelFixture() => Host = BrokerTestHost.StartKestrel(s => s.AddSingleton<ILoggerProvider>(Errors));
+        // The demo on too: it is on by default in Development, and its exchange reads a body.
+        public KestrelFixture() => Host = BrokerTestHost.StartKestrel(s => s.AddSingleton<ILoggerProvider>(Errors),
+            new Dictionary<string, string?> { ["Broker:Demo:Enabled"] = "true" });
 
         public void Dispose() => Host.Dispose();
     }
@@ -45,6 +47,7 @@ public sealed class BodyHardeningTests : IClassFixture<BodyHardeningTests.Kestre
         ("POST", "/dev-idp/token"),
         ("POST", "/dev-idp/revoke"),
         ("POST", "/dev-idp/introspect"),
+        ("POST", "/demo/exchange"),
     ];
 
     /// <summary>Bodies, as (name, extra headers, bytes).</summary>

@@ -55,9 +55,9 @@ public sealed class BrokerTestHost(IReadOnlyDictionary<string, string?>? overrid
     }
 
     /// <summary>The silo on Kestrel at a free loopback port (no back channel to itself: no logins).</summary>
-    public static BrokerTestHost StartKestrel(Action<IServiceCollection>? services = null)
+    public static BrokerTestHost StartKestrel(Action<IServiceCollection>? services = null, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var host = new BrokerTestHost(services: services, kestrel: true);
+        var host = new BrokerTestHost(overrides, services, kestrel: true);
         host.UseKestrel(0);
         host.StartServer();
         return host;
