@@ -20,4 +20,6 @@ ENV ASPNETCORE_URLS=http://+:8080 \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
 USER 10001:10001
 EXPOSE 8080
+# The management listener (/metrics, /healthz, /readyz) when Broker__Management__Port=9090, as deploy/k8s sets it.
+EXPOSE 9090
 ENTRYPOINT ["dotnet", "Broker.Silo.dll"]

@@ -17,7 +17,7 @@ public sealed class WorkloadTests
 
         var replicas = deployment.Int("spec.replicas");
         Assert.Equal(overlay == "dev" ? 2 : 3, replicas);
-        var port = Assert.Single(container.Array("ports"));
+        var port = Assert.Single(container.Array("ports"), p => p.Str("name") == "http");
         Assert.Equal(8080, port.Int("containerPort"));
         Assert.Equal("http://+:8080", rendered.SiloSettings()["ASPNETCORE_URLS"]);
     }

@@ -39,6 +39,11 @@ public sealed record SiloSettings(
     /// <summary>True when no admin token was configured in Development and one was made up (logged once at start).</summary>
     public bool AdminTokenGenerated { get; init; }
 
+    /// <summary>The host setting that adds the management listener to the configured addresses when
+    /// <see cref="BrokerApiOptions.ManagementPort"/> is set (<see cref="ListenAddresses"/>); null: the host's own
+    /// addresses, unchanged.</summary>
+    public KeyValuePair<string, string>? ListenSetting { get; init; }
+
     public static SiloSettings Load(IConfiguration config, IHostEnvironment environment)
     {
         var storage = ParseStorage(config["Broker:Storage"]);
@@ -65,6 +70,7 @@ public sealed record SiloSettings(
         if (demo && !devIdp)
             throw new ConfigurationException("Broker:Demo:Enabled", "needs Broker:DevIdp:Enabled=true (the demo signs in with the development IdP).");
         var keysDirectory = string.IsNullOrWhiteSpace(config["Broker:DataProtection:KeysDirectory"]) ? null : config["Broker:DataProtection:KeysDirectory"];
+        int? managementPort = config["Broker:Management:Port"] is { Length: > 0 } ? (int)Number(config, "Broker:Management:Port", 0, min: 1, max: 65_535, whole: true) : null;
         return new SiloSettings(storage, connectionString, reminders, activations)
         {
             Api = new BrokerApiOptions
@@ -74,7 +80,7 @@ public sealed record SiloSettings(
                 PublicBaseUrl = PublicBaseUrl(config, development),
                 RateLimitPermitsPerMinute = (int)Number(config, "Broker:RateLimit:PermitsPerMinute", 60, min: 0, max: 1_000_000, whole: true),
                 ExchangePermitsPerMinute = (int)Number(config, "Broker:RateLimit:ExchangePermitsPerMinute", 6000, min: 0, max: 10_000_000, whole: true),
-                ManagementPort = config["Broker:Management:Port"] is { Length: > 0 } ? (int)Number(config, "Broker:Management:Port", 0, min: 1, max: 65_535, whole: true) : null,
+                ManagementPort = managementPort,
                 DevIdpEnabled = devIdp,
                 DemoEnabled = demo,
             },
@@ -83,6 +89,7 @@ public sealed record SiloSettings(
             DrainDelay = Seconds(config, "Broker:Shutdown:DrainDelaySeconds", 2, min: 0, max: 10),
             MasterKeys = DataProtectionServices.LoadMasterKeys(config, required: storage == StorageKind.Postgres && keysDirectory is null),
             AdminTokenGenerated = generated,
+            ListenSetting = managementPort is { } port ? ListenAddresses.WithManagementPort(config, port) : null,
         };
     }
 
