@@ -1,3 +1,3 @@
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Broker.Bench.GrainTurnBenchmarks).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(Broker.Bench.TenantAccessBenchmarks).Assembly).Run(args);

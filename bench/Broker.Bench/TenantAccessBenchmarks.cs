@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using Broker.Grains;
 using Broker.Grains.Tenants;
+using Broker.Silo.Hosting;
 using Broker.Silo.Postgres;
 using Broker.Testing;
 using Broker.Testing.Runtime;
@@ -28,8 +30,8 @@ public class TenantAccessBenchmarks
         _dataSource = _database.CreateDataSource();
         await new PostgresMigrator(_dataSource).MigrateAsync();
         // The kit's tenant has one OIDC connection, so its state is the size of a real one's.
-        _kit = await BrokerGrainsKit.StartAsync(new PostgresGrainStateStore(_dataSource), new PostgresReminderTable(_dataSource));
-        _tenant = _kit.Grains.GetGrain<ITenantGrain>(_kit.TenantId);
+        _kit = await BrokerGrainsKit.StartAsync(storage: silo => silo.UsePostgresGrainStorage(_database.ConnectionString));
+        _tenant = _kit.Grains.Tenant(_kit.TenantId);
         _key = (await _tenant.AddApiKeyAsync())!.ApiKey!;
     }
 

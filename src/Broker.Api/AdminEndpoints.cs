@@ -1,4 +1,4 @@
-using Broker.Grains.Runtime;
+using Broker.Grains;
 using Broker.Grains.Tenants;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -23,14 +23,14 @@ public static class AdminEndpoints
     }
 
     /// <summary>Creates a tenant and returns its first API key; the key is shown this once.</summary>
-    public static async Task<Results<Created<CreatedTenantResponse>, ProblemHttpResult>> CreateTenantAsync(HttpContext http, GrainFactory grains)
+    public static async Task<Results<Created<CreatedTenantResponse>, ProblemHttpResult>> CreateTenantAsync(HttpContext http, IGrainFactory grains)
     {
         var body = await JsonBody.ReadAsync<CreateTenantBody>(http.Request, Validate);
         var id = body.Value?.Id;
         var check = await ApiChecks.RunAsync(http, new Rules
         {
             Body = body.Check,
-            IsDuplicateAsync = async () => id is not null && await grains.GetGrain<ITenantGrain>(id).GetStatusAsync() == TenantStatus.Active,
+            IsDuplicateAsync = async () => id is not null && await grains.Tenant(id).GetStatusAsync() == TenantStatus.Active,
             Caller = Caller.Admin,
         });
         if (check.Refused is { } refused)
@@ -38,38 +38,38 @@ public static class AdminEndpoints
 
         if (TenantEndpoints.TooManyReturnUrls(body.Value!.ReturnUrls) is { } tooMany)
             return tooMany;
-        var created = await grains.GetGrain<ITenantGrain>(id!).CreateAsync(body.Value!.DisplayName!, body.Value.ReturnUrls ?? []);
+        var created = await grains.Tenant(id!).CreateAsync(body.Value!.DisplayName!, body.Value.ReturnUrls ?? []);
         // Not created: another request made the same tenant after the duplicate check.
         if (!created.Created || created.ApiKey is null)
             return Problems.TenantExists();
         return TypedResults.Created($"/admin/tenants/{id}", new CreatedTenantResponse(id!, created.ApiKey));
     }
 
-    public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> GetTenantAsync(string tenant, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> GetTenantAsync(string tenant, HttpContext http, IGrainFactory grains)
     {
         var check = await ApiChecks.RunAsync(http, AdminRules(tenant));
         if (check.Refused is { } refused)
             return refused;
-        var view = await grains.GetGrain<ITenantGrain>(tenant).GetAsync();
+        var view = await grains.Tenant(tenant).GetAsync();
         return view is null ? Problems.NotFound("tenant") : TypedResults.Ok(TenantResponse.From(view));
     }
 
     /// <summary>Deletes the tenant: its keys stop working at once (401 from then on) and its connections go.</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTenantAsync(string tenant, HttpContext http, GrainFactory grains)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTenantAsync(string tenant, HttpContext http, IGrainFactory grains)
     {
         var check = await ApiChecks.RunAsync(http, AdminRules(tenant));
         if (check.Refused is { } refused)
             return refused;
-        return await grains.GetGrain<ITenantGrain>(tenant).DeleteAsync() ? TypedResults.NoContent() : Problems.NotFound("tenant");
+        return await grains.Tenant(tenant).DeleteAsync() ? TypedResults.NoContent() : Problems.NotFound("tenant");
     }
 
     /// <summary>A further key; the older ones stay valid (rotation without downtime).</summary>
-    public static async Task<Results<Created<ApiKeyResponse>, ProblemHttpResult>> AddApiKeyAsync(string tenant, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Created<ApiKeyResponse>, ProblemHttpResult>> AddApiKeyAsync(string tenant, HttpContext http, IGrainFactory grains)
     {
         var check = await ApiChecks.RunAsync(http, AdminRules(tenant));
         if (check.Refused is { } refused)
             return refused;
-        return await grains.GetGrain<ITenantGrain>(tenant).AddApiKeyAsync() switch
+        return await grains.Tenant(tenant).AddApiKeyAsync() switch
         {
             null => Problems.NotFound("tenant"),
             { ApiKey: { } key } => TypedResults.Created((string?)null, new ApiKeyResponse(key)),
@@ -78,19 +78,19 @@ public static class AdminEndpoints
     }
 
     /// <summary>The tenant's keys by id (the middle part of <c>{tenant}.{id}.{secret}</c>) and creation time; never a key.</summary>
-    public static async Task<Results<Ok<ItemsResponse<ApiKeyItem>>, ProblemHttpResult>> ListApiKeysAsync(string tenant, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<ItemsResponse<ApiKeyItem>>, ProblemHttpResult>> ListApiKeysAsync(string tenant, HttpContext http, IGrainFactory grains)
     {
         var check = await ApiChecks.RunAsync(http, AdminRules(tenant));
         if (check.Refused is { } refused)
             return refused;
-        var keys = await grains.GetGrain<ITenantGrain>(tenant).ListApiKeysAsync();
+        var keys = await grains.Tenant(tenant).ListApiKeysAsync();
         return keys is null ? Problems.NotFound("tenant") : TypedResults.Ok(new ItemsResponse<ApiKeyItem>([.. keys.Select(k => new ApiKeyItem(k.Id, k.CreatedAt))]));
     }
 
     /// <summary>Retires one key (a leaked one, or the old one after a rotation): 401 for it from then on.</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteApiKeyAsync(string tenant, string key, HttpContext http, GrainFactory grains)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteApiKeyAsync(string tenant, string key, HttpContext http, IGrainFactory grains)
     {
-        var grain = grains.GetGrain<ITenantGrain>(tenant);
+        var grain = grains.Tenant(tenant);
         var check = await ApiChecks.RunAsync(http, AdminRules(tenant) with
         {
             Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("key", ApiKeys.IsWellFormedId(key))],

@@ -1,4 +1,4 @@
-using Broker.Grains.Runtime;
+using Broker.Grains;
 using Broker.Grains.Tenants;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -62,7 +62,7 @@ public static class ApiChecks
         TenantRef? current = null;
         var services = http.RequestServices;
         var options = services.GetRequiredService<BrokerApiOptions>();
-        var grains = services.GetRequiredService<GrainFactory>();
+        var grains = services.GetRequiredService<IGrainFactory>();
         // The permit is taken first so every request counts against the budget; a refusal is only
         // reported at its place in the order, last.
         using var permit = rules.RateLimit is { } route ? services.GetRequiredService<RateLimits>().Acquire(http, route) : null;
@@ -83,7 +83,7 @@ public static class ApiChecks
         bool? ownKeyIsValid = null;
         if (rules.Tenant is { } tenant)
         {
-            var access = await grains.GetGrain<ITenantGrain>(tenant).GetAccessAsync(ownKey);
+            var access = await grains.Tenant(tenant).GetAccessAsync(ownKey);
             ownKeyIsValid = ownKey is null ? null : access.KeyIsValid;
             switch (access.Status)
             {
@@ -118,12 +118,12 @@ public static class ApiChecks
 
     /// <summary>401 for no key, a wrong key or a key on /admin; 404 for another tenant's valid key.
     /// <paramref name="ownKeyIsValid"/> is the answer the tenant lookup already gave for a key of the route's tenant.</summary>
-    private static async Task<ProblemHttpResult?> AuthenticateTenantAsync(HttpContext http, GrainFactory grains, string? token, Rules rules, bool? ownKeyIsValid)
+    private static async Task<ProblemHttpResult?> AuthenticateTenantAsync(HttpContext http, IGrainFactory grains, string? token, Rules rules, bool? ownKeyIsValid)
     {
         if (token is null || rules.Caller == Caller.Admin || rules.Tenant is null || ApiKeys.TenantOf(token) is not { } keyTenant || !Ids.IsTenantOrConnection(keyTenant))
             return Problems.Unauthorized(http, token is not null);
         // Asking the key's own tenant is what tells "wrong key" (401) from "another tenant's key" (404).
-        if (!(ownKeyIsValid ?? await grains.GetGrain<ITenantGrain>(keyTenant).CheckApiKeyAsync(token)))
+        if (!(ownKeyIsValid ?? await grains.Tenant(keyTenant).CheckApiKeyAsync(token)))
             return Problems.Unauthorized(http, tokenSent: true);
         return keyTenant == rules.Tenant ? null : Problems.NotFound("tenant");
     }

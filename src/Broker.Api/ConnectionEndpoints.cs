@@ -1,5 +1,5 @@
+using Broker.Grains;
 using Broker.Grains.Connectors;
-using Broker.Grains.Runtime;
 using Broker.Grains.Tenants;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -26,7 +26,7 @@ public static class ConnectionEndpoints
     /// their defaults, and the secret must be sent again, since it is never shown to copy back.
     /// </summary>
     public static async Task<Results<Created<ConnectionResponse>, Ok<ConnectionResponse>, ProblemHttpResult>> PutAsync(
-        string tenant, string connection, HttpContext http, GrainFactory grains, ConnectorFactory connectors)
+        string tenant, string connection, HttpContext http, IGrainFactory grains, ConnectorFactory connectors)
     {
         var body = await JsonBody.ReadAsync<ConnectionBody>(http.Request, b => Validate(b, connection, connectors));
         var check = await ApiChecks.RunAsync(http, new Rules
@@ -40,7 +40,7 @@ public static class ConnectionEndpoints
 
         var config = body.Value!.ToConfig(connection);
         var view = ConnectionResponse.From(config);
-        return await grains.GetGrain<ITenantGrain>(tenant).PutConnectionAsync(config) switch
+        return await grains.Tenant(tenant).PutConnectionAsync(config) switch
         {
             PutConnectionResult.Created => TypedResults.Created($"/api/tenants/{tenant}/connections/{connection}", view),
             PutConnectionResult.Replaced => TypedResults.Ok(view),
@@ -49,29 +49,29 @@ public static class ConnectionEndpoints
         };
     }
 
-    public static async Task<Results<Ok<ItemsResponse<ConnectionResponse>>, ProblemHttpResult>> ListAsync(string tenant, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<ItemsResponse<ConnectionResponse>>, ProblemHttpResult>> ListAsync(string tenant, HttpContext http, IGrainFactory grains)
     {
         var check = await ApiChecks.RunAsync(http, new Rules { Ids = [("tenant", Ids.IsTenantOrConnection(tenant))], Tenant = tenant });
         if (check.Refused is { } refused)
             return refused;
-        var connections = await grains.GetGrain<ITenantGrain>(tenant).ListConnectionsAsync();
+        var connections = await grains.Tenant(tenant).ListConnectionsAsync();
         return TypedResults.Ok(new ItemsResponse<ConnectionResponse>(
             connections.OrderBy(c => c.Id, StringComparer.Ordinal).Select(ConnectionResponse.From).ToList()));
     }
 
-    public static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> GetAsync(string tenant, string connection, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> GetAsync(string tenant, string connection, HttpContext http, IGrainFactory grains)
     {
         ConnectionConfig? config = null;
         var check = await ApiChecks.RunAsync(http, Rules(tenant, connection,
-            async _ => (config = await grains.GetGrain<ITenantGrain>(tenant).GetConnectionAsync(connection)) is not null));
+            async _ => (config = await grains.Tenant(tenant).GetConnectionAsync(connection)) is not null));
         if (check.Refused is { } refused)
             return refused;
         return TypedResults.Ok(ConnectionResponse.From(config!));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string connection, HttpContext http, GrainFactory grains)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string connection, HttpContext http, IGrainFactory grains)
     {
-        var tenantGrain = grains.GetGrain<ITenantGrain>(tenant);
+        var tenantGrain = grains.Tenant(tenant);
         var check = await ApiChecks.RunAsync(http, Rules(tenant, connection, async _ => await tenantGrain.GetConnectionAsync(connection) is not null));
         if (check.Refused is { } refused)
             return refused;

@@ -1,4 +1,5 @@
-using Broker.Grains.Runtime;
+using Orleans.Runtime;
+using Orleans.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,8 +29,10 @@ internal static class ErrorResponses
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (StatusCodes.Status413PayloadTooLarge, "payload_too_large", "The request is larger than this service reads."),
             BadHttpRequestException { StatusCode: >= 400 and < 500 } bad => (bad.StatusCode, "invalid_request", "The request could not be read."),
             _ when IsClientFault(exception) => (StatusCodes.Status400BadRequest, "invalid_request", "The request could not be read."),
-            // Two silos raced on the same grain state; the loser changed nothing and may simply retry.
-            StateConflictException => (StatusCodes.Status503ServiceUnavailable, "conflict_retry", "The request collided with another; try again."),
+            // Two activations of one grain raced (a membership change); the loser changed nothing and may retry.
+            InconsistentStateException => (StatusCodes.Status503ServiceUnavailable, "conflict_retry", "The request collided with another; try again."),
+            // The grain's silo died and the one retry (SiloCallRetry) met it too, or the call timed out.
+            OrleansMessageRejectionException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "silo_unavailable", "A server of this service went away; try again."),
             _ => (StatusCodes.Status500InternalServerError, "server_error", "Something went wrong on our side."),
         };
         if (IsClientFault(exception))

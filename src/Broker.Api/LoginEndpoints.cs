@@ -1,6 +1,5 @@
 using Broker.Grains;
 using Broker.Grains.Logins;
-using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
@@ -34,7 +33,7 @@ public static class LoginEndpoints
 
     public static async Task<Results<RedirectHttpResult, ContentHttpResult>> LoginAsync(
         string tenant, string? connection, string? return_to, string? state,
-        HttpContext http, GrainFactory grains, BrokerGrainOptions options, RateLimits limits, ILoggerFactory logs)
+        HttpContext http, IGrainFactory grains, BrokerGrainOptions options, RateLimits limits, ILoggerFactory logs)
     {
         using var permit = limits.Acquire(http, RateLimitedRoute.Login);
         if (!Ids.IsTenantOrConnection(tenant) || (connection is not null && !Ids.IsTenantOrConnection(connection)))
@@ -44,7 +43,7 @@ public static class LoginEndpoints
         if (return_to is not null && !ReturnUrlPolicy.IsWellFormed(return_to))
             return BadRequest(http, "The sign-in link has a return address this service will not send you to.");
 
-        var tenantGrain = grains.GetGrain<ITenantGrain>(tenant);
+        var tenantGrain = grains.Tenant(tenant);
         if (await tenantGrain.GetAsync() is not { } view)
             return NotFound(http, "There is no such application.");
         if (ResolveReturnTo(return_to, view) is not { } returnTo)
@@ -60,7 +59,7 @@ public static class LoginEndpoints
                 QueryHelpers.AddQueryString($"/t/{tenant}/login", Query(("connection", c.Id), ("return_to", return_to), ("state", state))))));
 
         var connectionId = connection ?? connections![0].Id;
-        var begun = await grains.GetGrain<IPendingLoginGrain>(RandomIds.New())
+        var begun = await grains.PendingLogin(RandomIds.New())
             .BeginAsync(new BeginLogin(view.Ref, connectionId, returnTo, state, options.CallbackUrl(tenant)));
         switch (begun)
         {
@@ -78,19 +77,19 @@ public static class LoginEndpoints
 
     public static async Task<Results<RedirectHttpResult, ContentHttpResult>> CallbackAsync(
         string tenant, string? code, string? state, string? error, string? error_description,
-        HttpContext http, GrainFactory grains, RateLimits limits, ILoggerFactory logs)
+        HttpContext http, IGrainFactory grains, RateLimits limits, ILoggerFactory logs)
     {
         using var permit = limits.Acquire(http, RateLimitedRoute.Callback);
         // A bad or missing state cannot be tied to a login, so there is nowhere safe to redirect (RFC 6749 §10.12).
         if (!Ids.IsTenantOrConnection(tenant) || !RandomIds.IsWellFormed(state))
             return BadRequest(http, "This sign-in response is not valid. Start signing in again from the application.");
-        var tenantGrain = grains.GetGrain<ITenantGrain>(tenant);
+        var tenantGrain = grains.Tenant(tenant);
         if (await tenantGrain.GetAsync() is not { } view)
             return NotFound(http, "There is no such application.");
         if (permit is { IsAcquired: false })
             return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit));
 
-        var outcome = await grains.GetGrain<IPendingLoginGrain>(state!).CompleteAsync(view.Ref, new Grains.Connectors.CallbackInput(code, error, error_description));
+        var outcome = await grains.PendingLogin(state!).CompleteAsync(view.Ref, new Grains.Connectors.CallbackInput(code, error, error_description));
         var (returnTo, parameters) = outcome switch
         {
             CompleteLoginResult.Success s => (s.ReturnTo, new[] { ("code", (string?)s.HandoffCode), ("state", s.AppState) }),
@@ -117,14 +116,14 @@ public static class LoginEndpoints
     /// the provider's logout page where it has one, else straight to return_to.
     /// </summary>
     public static async Task<Results<RedirectHttpResult, ContentHttpResult>> LogoutAsync(
-        string tenant, string? connection, string? return_to, string? session, HttpContext http, GrainFactory grains)
+        string tenant, string? connection, string? return_to, string? session, HttpContext http, IGrainFactory grains)
     {
         if (!Ids.IsTenantOrConnection(tenant) || (connection is not null && !Ids.IsTenantOrConnection(connection))
             || (session is not null && !Ids.IsSession(session)))
             return BadRequest(http, "The sign-out link is malformed.");
         if (return_to is not null && !ReturnUrlPolicy.IsWellFormed(return_to))
             return BadRequest(http, "The sign-out link has a return address this service will not send you to.");
-        var tenantGrain = grains.GetGrain<ITenantGrain>(tenant);
+        var tenantGrain = grains.Tenant(tenant);
         if (await tenantGrain.GetAsync() is not { } view)
             return NotFound(http, "There is no such application.");
         if (ResolveReturnTo(return_to, view) is not { } returnTo)
@@ -134,7 +133,7 @@ public static class LoginEndpoints
 
         // The session's own logout sends its id_token as a hint; without one, the connection's plain
         // logout URL still ends the user's sign-in at the provider (DESIGN.md §3).
-        var providerLogout = session is null ? null : await grains.GetGrain<ISessionGrain>(session).LogoutAsync(view.Ref, returnTo);
+        var providerLogout = session is null ? null : await grains.Session(session).LogoutAsync(view.Ref, returnTo);
         if (providerLogout is null && connection is not null)
             providerLogout = await tenantGrain.BuildLogoutUrlAsync(connection, returnTo);
         return Redirect(http, providerLogout?.AbsoluteUri ?? returnTo);

@@ -1,4 +1,4 @@
-using Broker.Grains.Runtime;
+using Broker.Grains;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
@@ -31,14 +31,14 @@ public static class SessionEndpoints
     /// Redeems a hand-off code. The code is only peeked at before authentication and redeemed after
     /// it, so a call with a wrong key (or over the rate limit) never uses up a user's login.
     /// </summary>
-    public static async Task<Results<Ok<ExchangeResponse>, ProblemHttpResult>> ExchangeAsync(string tenant, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<ExchangeResponse>, ProblemHttpResult>> ExchangeAsync(string tenant, HttpContext http, IGrainFactory grains)
     {
         var body = await JsonBody.ReadAsync<ExchangeBody>(http.Request, b => b.Code is null
             ? new Dictionary<string, string[]> { ["code"] = ["is required."] }
             : new Dictionary<string, string[]>());
         var code = body.Value?.Code;
         // A code of the wrong shape cannot be one of ours: invalid_grant without asking a grain.
-        var handoff = code is not null && RandomIds.IsWellFormed(code) ? grains.GetGrain<IHandoffCodeGrain>(code) : null;
+        var handoff = code is not null && RandomIds.IsWellFormed(code) ? grains.HandoffCode(code) : null;
         var check = await ApiChecks.RunAsync(http, new Rules
         {
             Ids = [("tenant", Ids.IsTenantOrConnection(tenant))],
@@ -52,18 +52,18 @@ public static class SessionEndpoints
 
         var owner = check.Tenant!;
         var sessionId = await handoff!.RedeemAsync(owner);
-        var view = sessionId is null ? null : await grains.GetGrain<ISessionGrain>(sessionId).GetAsync(owner);
+        var view = sessionId is null ? null : await grains.Session(sessionId).GetAsync(owner);
         if (view is null)
             return Problems.InvalidGrant();
         NoStore(http);
         return TypedResults.Ok(new ExchangeResponse(view.SessionId, UserResponse.From(view.User), view.ExpiresAt));
     }
 
-    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetAsync(string tenant, string session, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetAsync(string tenant, string session, HttpContext http, IGrainFactory grains)
     {
         SessionView? view = null;
         var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session,
-            async owner => (view = await grains.GetGrain<ISessionGrain>(session).GetAsync(owner)) is not null));
+            async owner => (view = await grains.Session(session).GetAsync(owner)) is not null));
         if (check.Refused is { } refused)
             return refused;
         NoStore(http);
@@ -71,9 +71,9 @@ public static class SessionEndpoints
     }
 
     /// <summary>A currently valid upstream access token; the one response that carries a token.</summary>
-    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GetTokenAsync(string tenant, string session, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GetTokenAsync(string tenant, string session, HttpContext http, IGrainFactory grains)
     {
-        var grain = grains.GetGrain<ISessionGrain>(session);
+        var grain = grains.Session(session);
         var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async owner => await grain.GetAsync(owner) is not null));
         if (check.Refused is { } refused)
             return refused;
@@ -85,9 +85,9 @@ public static class SessionEndpoints
     }
 
     /// <summary>Refreshes now and answers the session view afterwards (status, new token expiry), never the token.</summary>
-    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> RefreshAsync(string tenant, string session, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> RefreshAsync(string tenant, string session, HttpContext http, IGrainFactory grains)
     {
-        var grain = grains.GetGrain<ISessionGrain>(session);
+        var grain = grains.Session(session);
         var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async owner => await grain.GetAsync(owner) is not null));
         if (check.Refused is { } refused)
             return refused;
@@ -100,20 +100,20 @@ public static class SessionEndpoints
     }
 
     /// <summary>Logs the session out: upstream tokens are revoked where the provider can, before the answer.</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string session, HttpContext http, GrainFactory grains)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string session, HttpContext http, IGrainFactory grains)
     {
-        var grain = grains.GetGrain<ISessionGrain>(session);
+        var grain = grains.Session(session);
         var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async owner => await grain.GetAsync(owner) is not null));
         if (check.Refused is { } refused)
             return refused;
         return await grain.EndAsync(check.Tenant!, EndReasons.Logout) ? TypedResults.NoContent() : Problems.NotFound("session");
     }
 
-    public static async Task<Results<Ok<ItemsResponse<SessionResponse>>, ProblemHttpResult>> ListUserSessionsAsync(string tenant, string user, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<ItemsResponse<SessionResponse>>, ProblemHttpResult>> ListUserSessionsAsync(string tenant, string user, HttpContext http, IGrainFactory grains)
     {
         IReadOnlyList<SessionView>? sessions = null;
         var check = await ApiChecks.RunAsync(http, UserRules(tenant, user,
-            async owner => (sessions = await grains.GetGrain<IUserGrain>(user).ListSessionsAsync(owner)) is not null));
+            async owner => (sessions = await grains.User(user).ListSessionsAsync(owner)) is not null));
         if (check.Refused is { } refused)
             return refused;
         NoStore(http);
@@ -121,9 +121,9 @@ public static class SessionEndpoints
     }
 
     /// <summary>Ends every active session of the user (end reason <c>revoked</c>).</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> EndUserSessionsAsync(string tenant, string user, HttpContext http, GrainFactory grains)
+    public static async Task<Results<NoContent, ProblemHttpResult>> EndUserSessionsAsync(string tenant, string user, HttpContext http, IGrainFactory grains)
     {
-        var grain = grains.GetGrain<IUserGrain>(user);
+        var grain = grains.User(user);
         var check = await ApiChecks.RunAsync(http, UserRules(tenant, user, async owner => await grain.ListSessionsAsync(owner) is not null));
         if (check.Refused is { } refused)
             return refused;

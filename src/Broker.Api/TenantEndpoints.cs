@@ -1,4 +1,4 @@
-using Broker.Grains.Runtime;
+using Broker.Grains;
 using Broker.Grains.Tenants;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -21,7 +21,7 @@ public static class TenantEndpoints
     }
 
     /// <summary>Replaces the members the body names, at every depth, and keeps the others (DESIGN.md §6).</summary>
-    public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> PatchAsync(string tenant, HttpContext http, GrainFactory grains)
+    public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> PatchAsync(string tenant, HttpContext http, IGrainFactory grains)
     {
         var body = await JsonBody.ReadAsync<PatchTenantBody>(http.Request, Validate, rejectNulls: true);
         var check = await ApiChecks.RunAsync(http, new Rules
@@ -36,7 +36,7 @@ public static class TenantEndpoints
         var patch = body.Value!;
         if (TooManyReturnUrls(patch.ReturnUrls) is { } tooMany)
             return tooMany;
-        var view = await grains.GetGrain<ITenantGrain>(tenant).UpdateAsync(new TenantPatch(
+        var view = await grains.Tenant(tenant).UpdateAsync(new TenantPatch(
             patch.DisplayName, patch.ReturnUrls, patch.SessionPolicy?.RefreshLeadSeconds, patch.SessionPolicy?.LifetimeSeconds));
         // Null only when the tenant was deleted between the check and the update.
         return view is null ? Problems.NotFound("tenant") : TypedResults.Ok(TenantResponse.From(view));

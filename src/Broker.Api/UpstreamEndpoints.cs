@@ -1,6 +1,6 @@
+using Broker.Grains;
 using System.Text.Json.Nodes;
 using Broker.Grains.Connectors.Api;
-using Broker.Grains.Runtime;
 using Broker.Grains.Sessions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -25,10 +25,10 @@ public static class UpstreamEndpoints
 
     public sealed record UpstreamBody(string? Method, string? Path, Dictionary<string, string>? Query, JsonNode? Body);
 
-    public static async Task<IResult> CallAsync(string tenant, string session, HttpContext http, GrainFactory grains)
+    public static async Task<IResult> CallAsync(string tenant, string session, HttpContext http, IGrainFactory grains)
     {
         var body = await JsonBody.ReadAsync<UpstreamBody>(http.Request, Validate, freeText: "body");
-        var grain = grains.GetGrain<ISessionGrain>(session);
+        var grain = grains.Session(session);
         var check = await ApiChecks.RunAsync(http, new Rules
         {
             Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("session", Ids.IsSession(session))],

@@ -18,6 +18,13 @@ public sealed record BrokerGrainOptions
     /// <summary>How long a refresh holds its lease before another silo may try (claim, then act).</summary>
     public TimeSpan RefreshLease { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The period of every durable wake-up: how soon one that was missed (its silo died) comes again on
+    /// another silo. With failure detection under 10 s it bounds how late a dead silo's refreshes run
+    /// (DESIGN.md §6: 40 s tokens, 20 s lead).
+    /// </summary>
+    public TimeSpan ReminderPeriod { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a proxied call to a provider's API may take.</summary>
     public TimeSpan UpstreamCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

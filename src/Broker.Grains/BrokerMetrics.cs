@@ -13,4 +13,7 @@ public static class BrokerMetrics
         description: "Sessions lost because a silo died between the provider's refresh answer and the write of the new tokens.");
 
     public static readonly Counter<long> Logins = Meter.CreateCounter<long>("broker_logins_total", description: "Logins by tenant, connection and outcome.");
+
+    public static readonly Histogram<double> ReminderLag = Meter.CreateHistogram<double>("broker_reminder_lag_seconds", "s",
+        "How long after its due time a reminder tick was delivered.");
 }

@@ -1,28 +1,26 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Http;
-using Broker.Grains.Runtime;
-using Broker.Grains.Logins;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
-using Broker.Grains.Tenants;
-using Broker.Grains.Users;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Hosting;
+using Orleans.Serialization;
 
 namespace Broker.Grains;
 
 public static class GrainServices
 {
-    /// <summary>Registers the broker's grains on the runtime, and what they need: connectors, secret
-    /// protection. The host adds storage and Data Protection (with a key ring every silo shares).</summary>
-    public static IServiceCollection AddBrokerGrains(this IServiceCollection services, BrokerGrainOptions options, ConnectorOptions connectorOptions) =>
-        services.AddBrokerGrainDependencies(options, connectorOptions).AddGrainRuntime(RegisterGrains);
-
-    /// <summary>What the grains need besides the runtime (tests host the runtime themselves).</summary>
-    public static IServiceCollection AddBrokerGrainDependencies(this IServiceCollection services, BrokerGrainOptions options, ConnectorOptions connectorOptions)
+    /// <summary>What the grains need in a silo: connectors, secret protection, the session index, and the
+    /// serialization of the provider's raw profile (a JsonObject) in grain calls. The host adds Orleans
+    /// itself, its storage and Data Protection (with a key ring every silo shares).</summary>
+    public static IServiceCollection AddBrokerGrains(this IServiceCollection services, BrokerGrainOptions options, ConnectorOptions connectorOptions)
     {
         services.AddSingleton(options);
         services.AddSingleton(connectorOptions);
+        services.TryAddSingleton(TimeProvider.System);
         // Never follow redirects upstream: a redirect could carry a token (QQ's sit in the query) or a
         // proxied call to a host outside the connection's API base.
         services.AddHttpClient(OutboundHttpOptions.HttpClientName)
@@ -32,17 +30,24 @@ public static class GrainServices
         services.AddSingleton<UpstreamProxy>();
         // The host registers PostgreSQL's first where it runs on PostgreSQL.
         services.TryAddSingleton<ISessionIndex, MemorySessionIndex>();
+        services.AddSerializer(serializer => serializer.AddJsonSerializer(isSupported: type => typeof(JsonNode).IsAssignableFrom(type)));
         return services;
     }
 
-    // The names are persisted in state and reminder rows: never rename one.
-    public static void RegisterGrains(GrainRegistry grains)
+    /// <summary>
+    /// What every silo that hosts the grains sets, whatever its storage: grain state is JSON with the
+    /// project's camelCase names (never .NET type names; the names are the persisted contract), and
+    /// reminders may be as short as the wake-ups need (<see cref="BrokerGrainOptions.ReminderPeriod"/>).
+    /// </summary>
+    public static ISiloBuilder UseBrokerGrainDefaults(this ISiloBuilder silo)
     {
-        grains.Add<ITenantGrain, TenantGrain>("tenant");
-        grains.Add<IPendingLoginGrain, PendingLoginGrain>("login");
-        grains.Add<ISessionGrain, SessionGrain>("session");
-        grains.Add<IHandoffCodeGrain, HandoffCodeGrain>("handoff");
-        grains.Add<IUserGrain, UserGrain>("user");
-        grains.Add<IRetiredTenantGrain, RetiredTenantGrain>("retired-tenant");
+        silo.UseSystemTextJsonGrainStorageSerializer();
+        silo.Services.Configure<SystemTextJsonGrainStorageSerializerOptions>(o =>
+        {
+            o.JsonSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.JsonSerializerOptions.PropertyNameCaseInsensitive = true;
+        });
+        silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+        return silo;
     }
 }

@@ -1,5 +1,5 @@
+using Broker.Grains;
 using Broker.Grains.Connectors;
-using Broker.Grains.Runtime;
 using Broker.Grains.Tenants;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,7 +11,7 @@ namespace Broker.Api.Demo;
 /// survives from an earlier run on PostgreSQL), with the return URL <c>{PublicBaseUrl}/demo/</c> and a
 /// <c>dev</c> connection. The key lives only in this process's memory, as a real app's back end would keep it.
 /// </summary>
-public sealed class DemoTenant(GrainFactory grains, BrokerApiOptions options, ILogger<DemoTenant> logger) : IHostedService
+public sealed class DemoTenant(IGrainFactory grains, BrokerApiOptions options, ILogger<DemoTenant> logger) : IHostedService
 {
     public const string TenantId = "demo";
     private readonly SemaphoreSlim gate = new(1, 1);
@@ -53,7 +53,7 @@ public sealed class DemoTenant(GrainFactory grains, BrokerApiOptions options, IL
 
     private async Task<string> SeedAsync()
     {
-        var tenant = grains.GetGrain<ITenantGrain>(TenantId);
+        var tenant = grains.Tenant(TenantId);
         string? key;
         if (await tenant.GetStatusAsync() == TenantStatus.Active)
         {

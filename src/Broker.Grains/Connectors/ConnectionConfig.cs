@@ -5,48 +5,62 @@ namespace Broker.Grains.Connectors;
 /// (DESIGN.md §3) describes it. The secret is plaintext here: encrypting it at rest is the
 /// tenant grain's job, connectors only ever see the decrypted value.
 /// </summary>
+[GenerateSerializer, Immutable]
 public sealed record ConnectionConfig
 {
     /// <summary>The connection id inside its tenant (<c>^[a-z0-9][a-z0-9-]{1,62}$</c>).</summary>
+    [Id(0)]
     public required string Id { get; init; }
 
     /// <summary>One of <see cref="ConnectionTypes"/>; selects the connector.</summary>
+    [Id(1)]
     public required string Type { get; init; }
 
     /// <summary>The client id registered at the provider.</summary>
+    [Id(2)]
     public string? ClientId { get; init; }
 
     /// <summary>The client secret registered at the provider (plaintext; never logged).</summary>
+    [Id(3)]
     public string? ClientSecret { get; init; }
 
     /// <summary>Scopes to request; empty means the connector's default.</summary>
+    [Id(4)]
     public IReadOnlyList<string> Scopes { get; init; } = [];
 
     /// <summary>The OIDC issuer identifier; discovery is read from <c>{Issuer}/.well-known/openid-configuration</c>.</summary>
+    [Id(5)]
     public string? Issuer { get; init; }
 
     /// <summary>Root of a provider's private deployment; provider types derive their endpoints from it.</summary>
+    [Id(6)]
     public string? BaseUrl { get; init; }
 
     /// <summary>Explicit endpoints; each one set overrides the discovered or default one.</summary>
+    [Id(7)]
     public ConnectionEndpoints Endpoints { get; init; } = new();
 
     /// <summary>How the client authenticates at the token endpoint; see <see cref="TokenEndpointAuthMethods"/>.</summary>
+    [Id(8)]
     public string TokenEndpointAuthMethod { get; init; } = TokenEndpointAuthMethods.ClientSecretBasic;
 
     /// <summary>Send a PKCE S256 challenge (RFC 7636). On by default (DESIGN.md §5).</summary>
+    [Id(9)]
     public bool UsePkce { get; init; } = true;
 
     /// <summary>Extra query parameters for the authorize request (e.g. <c>prompt</c>, <c>hd</c>).</summary>
+    [Id(10)]
     public IReadOnlyDictionary<string, string> ExtraAuthorizeParams { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
     /// Settings only one provider type has (Authing's <c>protocol</c>, QQ's <c>unionId</c>) and the
     /// <c>oauth2</c> profile mapping (<see cref="ProfileClaimMapping.FromOptions"/>).
     /// </summary>
+    [Id(11)]
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Root of the provider's API for the upstream proxy; nothing outside it may be called.</summary>
+    [Id(12)]
     public string? ApiBaseUrl { get; init; }
 
     /// <summary>Reads an option, or null when it is absent or blank.</summary>
@@ -55,21 +69,29 @@ public sealed record ConnectionConfig
 }
 
 /// <summary>Explicit upstream endpoints of a connection. Null means "discover or default".</summary>
+[GenerateSerializer, Immutable]
 public sealed record ConnectionEndpoints
 {
     /// <summary>Authorization endpoint (RFC 6749 §3.1).</summary>
+    [Id(0)]
     public string? Authorize { get; init; }
     /// <summary>Token endpoint (RFC 6749 §3.2).</summary>
+    [Id(1)]
     public string? Token { get; init; }
     /// <summary>UserInfo endpoint (OIDC Core §5.3) or the provider's profile API.</summary>
+    [Id(2)]
     public string? Userinfo { get; init; }
     /// <summary>Revocation endpoint (RFC 7009).</summary>
+    [Id(3)]
     public string? Revocation { get; init; }
     /// <summary>Introspection endpoint (RFC 7662).</summary>
+    [Id(4)]
     public string? Introspection { get; init; }
     /// <summary>Logout / end-session endpoint (OIDC RP-Initiated Logout §2).</summary>
+    [Id(5)]
     public string? Logout { get; init; }
     /// <summary>JWK Set document (RFC 7517 §5).</summary>
+    [Id(6)]
     public string? Jwks { get; init; }
 }
 

@@ -13,6 +13,7 @@ public sealed record AuthorizeInput(string RedirectUri, string State, string Non
 public sealed record AuthorizeRedirect(Uri Url, byte[]? ConnectorData = null);
 
 /// <summary>The query of the callback request, as the provider sent it (RFC 6749 §4.1.2).</summary>
+[GenerateSerializer, Immutable]
 public sealed record CallbackInput(string? Code, string? Error = null, string? ErrorDescription = null)
 {
     /// <summary>
@@ -53,6 +54,7 @@ public sealed record LoginResult(UpstreamTokens Tokens, UpstreamProfile Profile)
 /// <param name="IdToken">The OIDC id_token (kept as the logout <c>id_token_hint</c>).</param>
 /// <param name="ExpiresAt">When the access token expires, from <c>expires_in</c>; null when the provider did not say.</param>
 /// <param name="Scope">The granted scope, space-separated, when the provider said.</param>
+[GenerateSerializer, Immutable]
 public sealed record UpstreamTokens(
     string AccessToken,
     string TokenType,

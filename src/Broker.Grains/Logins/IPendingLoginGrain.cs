@@ -9,7 +9,8 @@ namespace Broker.Grains.Logins;
 /// across the whole cluster: the grain marks itself consumed (a conditional write) before it
 /// exchanges the code; an expiry reminder deletes it if the user never comes back.
 /// </summary>
-public interface IPendingLoginGrain
+[Alias("login")]
+public interface IPendingLoginGrain : IGrainWithStringKey
 {
     /// <summary>Stores the login and returns where to send the browser.</summary>
     Task<BeginLoginResult> BeginAsync(BeginLogin login);
@@ -20,24 +21,32 @@ public interface IPendingLoginGrain
 }
 
 /// <param name="RedirectUri">The broker's callback URL for the tenant, as registered upstream.</param>
+[GenerateSerializer, Immutable]
 public sealed record BeginLogin(TenantRef Tenant, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri);
 
+[GenerateSerializer, Immutable]
 public abstract record BeginLoginResult
 {
+    [GenerateSerializer, Immutable]
     public sealed record Redirect(Uri AuthorizeUrl) : BeginLoginResult;
 
     /// <summary>The connection is gone or misconfigured, or the provider could not be reached (e.g. discovery failed).</summary>
+    [GenerateSerializer, Immutable]
     public sealed record Failed(string Code, string Detail) : BeginLoginResult;
 }
 
+[GenerateSerializer, Immutable]
 public abstract record CompleteLoginResult
 {
     /// <summary>Back to the app with a one-time hand-off code.</summary>
+    [GenerateSerializer, Immutable]
     public sealed record Success(string ReturnTo, string HandoffCode, string? AppState) : CompleteLoginResult;
 
     /// <summary>Back to the app with an RFC 6749 error code (§4.1.2.1), e.g. access_denied or server_error.</summary>
+    [GenerateSerializer, Immutable]
     public sealed record AppError(string ReturnTo, string Error, string? AppState) : CompleteLoginResult;
 
     /// <summary>Unknown, replayed or expired state: an error page, never a redirect (DESIGN.md §6).</summary>
+    [GenerateSerializer, Immutable]
     public sealed record Rejected(string Reason) : CompleteLoginResult;
 }

@@ -1,32 +1,31 @@
 using Broker.Grains.Connectors;
-using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
 using Broker.Grains.Users;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 
 namespace Broker.Grains.Logins;
 
+/// <remarks>A login whose user never comes back expires with its stored time; its row is swept by the
+/// host's storage housekeeping rather than by a reminder per login.</remarks>
+[GrainType("login")]
 public sealed class PendingLoginGrain(
-    GrainContext context,
+    [PersistentState("login", BrokerStorage.Name)] IPersistentState<PendingLoginState> state,
     ConnectorFactory connectors,
     SecretProtector secrets,
     BrokerGrainOptions options,
     TimeProvider time,
-    ILogger<PendingLoginGrain> logger) : IPendingLoginGrain, IRemindable
+    ILogger<PendingLoginGrain> logger) : Grain, IPendingLoginGrain
 {
-    private const string ExpiryReminder = "expire";
-
-    private readonly PersistentState<PendingLoginState> _state = context.GetState<PendingLoginState>();
-
-    private PendingLoginState State => _state.State;
+    private PendingLoginState State => state.State;
 
     public async Task<BeginLoginResult> BeginAsync(BeginLogin login)
     {
-        if (_state.RecordExists)
+        if (state.RecordExists)
             return new BeginLoginResult.Failed("server_error", "This state value is already in use.");
-        var connection = (await context.GrainFactory.GetGrain<ITenantGrain>(login.Tenant.Id).GetConnectionWithPolicyAsync(login.Tenant.Incarnation, login.ConnectionId))?.Connection;
+        var connection = (await GrainFactory.Tenant(login.Tenant.Id).GetConnectionWithPolicyAsync(login.Tenant.Incarnation, login.ConnectionId))?.Connection;
         if (connection is null)
             return new BeginLoginResult.Failed("connection_not_found", $"No connection '{login.ConnectionId}'.");
 
@@ -35,7 +34,7 @@ public sealed class PendingLoginGrain(
         AuthorizeRedirect redirect;
         try
         {
-            var input = new AuthorizeInput(login.RedirectUri, context.Key, nonce, verifier is null ? null : Pkce.ComputeChallenge(verifier));
+            var input = new AuthorizeInput(login.RedirectUri, GrainKeys.IdOf(this), nonce, verifier is null ? null : Pkce.ComputeChallenge(verifier));
             redirect = await connectors.Create(connection).BuildAuthorizeRequestAsync(input, CancellationToken.None);
         }
         catch (ConnectorException e)
@@ -45,7 +44,7 @@ public sealed class PendingLoginGrain(
         }
 
         var now = time.GetUtcNow();
-        _state.State = new PendingLoginState
+        state.State = new PendingLoginState
         {
             Status = PendingLoginStatus.Pending,
             TenantId = login.Tenant.Id,
@@ -60,9 +59,8 @@ public sealed class PendingLoginGrain(
             CreatedAt = now,
             ExpiresAt = now + options.LoginLifetime,
         };
-        await _state.WriteStateAsync();
-        await context.RegisterOrUpdateReminderAsync(ExpiryReminder, State.ExpiresAt);
-        CountLogin("begun");
+        await state.WriteStateAsync();
+        CountLogin(State, "begun");
         return new BeginLoginResult.Redirect(redirect.Url);
     }
 
@@ -73,44 +71,36 @@ public sealed class PendingLoginGrain(
         if (time.GetUtcNow() >= State.ExpiresAt)
             return new CompleteLoginResult.Rejected("expired state");
 
-        // Claim, then act (DESIGN.md §2): the conditional write lets exactly one silo through, and it
-        // happens before the code exchange, so a replayed state can never yield a second session.
-        State.Status = PendingLoginStatus.Consumed;
+        // Claim, then act (DESIGN.md §2): deleting the state with a conditional write lets exactly one
+        // silo through, and it happens before the code exchange, so a replayed state can never yield
+        // a second session. The login goes on from the copy in hand.
+        var login = State;
         try
         {
-            await _state.WriteStateAsync();
+            await state.ClearStateAsync();
         }
-        catch (StateConflictException)
+        catch (InconsistentStateException)
         {
+            await state.ReadStateAsync();
             return new CompleteLoginResult.Rejected("state used concurrently");
         }
+        DeactivateOnIdle();
 
-        var result = await ExchangeAsync(callback);
-        CountLogin(result is CompleteLoginResult.Success ? "completed" : "failed");
-        await _state.ClearStateAsync();
-        await context.UnregisterReminderAsync(ExpiryReminder);
+        var result = await ExchangeAsync(login, callback);
+        CountLogin(login, result is CompleteLoginResult.Success ? "completed" : "failed");
         return result;
     }
 
-    public async Task ReceiveReminderAsync(string name, ReminderTick tick)
-    {
-        if (_state.RecordExists && time.GetUtcNow() >= State.ExpiresAt)
-            await _state.ClearStateAsync();
-        await context.UnregisterReminderAsync(ExpiryReminder);
-    }
-
-    private void CountLogin(string outcome) => BrokerMetrics.Logins.Add(1,
-        new KeyValuePair<string, object?>("tenant", State.TenantId),
-        new KeyValuePair<string, object?>("connection", State.ConnectionId),
+    private static void CountLogin(PendingLoginState login, string outcome) => BrokerMetrics.Logins.Add(1,
+        new KeyValuePair<string, object?>("tenant", login.TenantId),
+        new KeyValuePair<string, object?>("connection", login.ConnectionId),
         new KeyValuePair<string, object?>("outcome", outcome));
 
-    private async Task<CompleteLoginResult> ExchangeAsync(CallbackInput callback)
-    {
-        var login = State;
-        if (callback.Error is { } error)
+    private async Task<CompleteLoginResult> ExchangeAsync(PendingLoginState login, CallbackInput callback)
+    {        if (callback.Error is { } error)
             return new CompleteLoginResult.AppError(login.ReturnTo, AppErrorCodes.FromCallback(error), login.AppState);
 
-        if (await context.GrainFactory.GetGrain<ITenantGrain>(login.TenantId).GetConnectionWithPolicyAsync(login.TenantIncarnation, login.ConnectionId) is not ({ } connection, { } policy))
+        if (await GrainFactory.Tenant(login.TenantId).GetConnectionWithPolicyAsync(login.TenantIncarnation, login.ConnectionId) is not ({ } connection, { } policy))
             return new CompleteLoginResult.AppError(login.ReturnTo, "server_error", login.AppState);
 
         LoginResult upstream;
@@ -129,12 +119,12 @@ public sealed class PendingLoginGrain(
         var userId = UserIds.For(login.Tenant, login.ConnectionId, profile.Subject);
         var user = new UserView(userId, profile.Subject, login.ConnectionId, profile.Name, profile.Email, profile.AvatarUrl, profile.Raw);
         var sessionId = RandomIds.New();
-        await context.GrainFactory.GetGrain<ISessionGrain>(sessionId).StartAsync(new NewSession(
+        await GrainFactory.Session(sessionId).StartAsync(new NewSession(
             login.Tenant, login.ConnectionId, userId, user, upstream.Tokens, policy.RefreshLeadSeconds, policy.LifetimeSeconds));
-        await context.GrainFactory.GetGrain<IUserGrain>(userId).LinkSessionAsync(login.Tenant, user, sessionId);
+        await GrainFactory.User(userId).LinkSessionAsync(login.Tenant, user, sessionId);
 
         var code = RandomIds.New();
-        await context.GrainFactory.GetGrain<IHandoffCodeGrain>(code).CreateAsync(login.Tenant, sessionId, time.GetUtcNow() + options.HandoffLifetime);
+        await GrainFactory.HandoffCode(code).CreateAsync(login.Tenant, sessionId, time.GetUtcNow() + options.HandoffLifetime);
         return new CompleteLoginResult.Success(login.ReturnTo, code, login.AppState);
     }
 }

@@ -1,5 +1,5 @@
-using Broker.Grains.Runtime;
 using Broker.Grains.Tenants;
+using Orleans.Storage;
 
 namespace Broker.Grains.Sessions;
 
@@ -9,20 +9,22 @@ public sealed class HandoffCodeState
     public string TenantIncarnation { get; set; } = "";
     public string SessionId { get; set; } = "";
     public DateTimeOffset ExpiresAt { get; set; }
-    public bool Redeemed { get; set; }
 }
 
-public sealed class HandoffCodeGrain(GrainContext context, TimeProvider time) : IHandoffCodeGrain, IRemindable
+/// <summary>
+/// Redeeming deletes the code's state with a conditional write (its etag), which is what makes it
+/// single use across silos (RFC 6749 §4.1.2): of two redemptions, only one delete succeeds. A code
+/// never redeemed expires with its stored time; its row is swept by the host's storage housekeeping.
+/// </summary>
+[GrainType("handoff")]
+public sealed class HandoffCodeGrain(
+    [PersistentState("handoff", BrokerStorage.Name)] IPersistentState<HandoffCodeState> state,
+    TimeProvider time) : Grain, IHandoffCodeGrain
 {
-    private const string ExpiryReminder = "expire";
-
-    private readonly PersistentState<HandoffCodeState> _state = context.GetState<HandoffCodeState>();
-
     public async Task CreateAsync(TenantRef tenant, string sessionId, DateTimeOffset expiresAt)
     {
-        _state.State = new HandoffCodeState { TenantId = tenant.Id, TenantIncarnation = tenant.Incarnation, SessionId = sessionId, ExpiresAt = expiresAt };
-        await _state.WriteStateAsync();
-        await context.RegisterOrUpdateReminderAsync(ExpiryReminder, expiresAt);
+        state.State = new HandoffCodeState { TenantId = tenant.Id, TenantIncarnation = tenant.Incarnation, SessionId = sessionId, ExpiresAt = expiresAt };
+        await state.WriteStateAsync();
     }
 
     public Task<bool> PeekAsync(TenantRef tenant) => Task.FromResult(IsRedeemable(tenant));
@@ -31,26 +33,22 @@ public sealed class HandoffCodeGrain(GrainContext context, TimeProvider time) : 
     {
         if (!IsRedeemable(tenant))
             return null;
-        // The conditional write makes the code single use across silos (RFC 6749 §4.1.2).
-        _state.State.Redeemed = true;
+        var sessionId = state.State.SessionId;
         try
         {
-            await _state.WriteStateAsync();
+            await state.ClearStateAsync();
         }
-        catch (StateConflictException)
+        catch (InconsistentStateException)
         {
+            // Another activation redeemed it first.
+            await state.ReadStateAsync();
             return null;
         }
-        return _state.State.SessionId;
-    }
-
-    public async Task ReceiveReminderAsync(string name, ReminderTick tick)
-    {
-        if (_state.RecordExists)
-            await _state.ClearStateAsync();
-        await context.UnregisterReminderAsync(ExpiryReminder);
+        DeactivateOnIdle();
+        return sessionId;
     }
 
     private bool IsRedeemable(TenantRef tenant) =>
-        _state.RecordExists && !_state.State.Redeemed && _state.State.TenantId == tenant.Id && _state.State.TenantIncarnation == tenant.Incarnation && time.GetUtcNow() < _state.State.ExpiresAt;
+        state.RecordExists && state.State.TenantId == tenant.Id && state.State.TenantIncarnation == tenant.Incarnation
+        && time.GetUtcNow() < state.State.ExpiresAt;
 }

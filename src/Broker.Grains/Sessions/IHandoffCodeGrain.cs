@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Broker.Grains.Tenants;
 
 namespace Broker.Grains.Sessions;
@@ -6,11 +7,13 @@ namespace Broker.Grains.Sessions;
 /// The one-time code the callback gives the app (valid 60 s). The app's back end redeems it with its
 /// API key for the session. Keyed by the code (256 random bits).
 /// </summary>
-public interface IHandoffCodeGrain
+[Alias("handoff")]
+public interface IHandoffCodeGrain : IGrainWithStringKey
 {
     Task CreateAsync(TenantRef tenant, string sessionId, DateTimeOffset expiresAt);
 
     /// <summary>True when the code is valid for this tenant now, without using it up.</summary>
+    [ReadOnly]
     Task<bool> PeekAsync(TenantRef tenant);
 
     /// <summary>Uses the code up; returns the session id, or null when unknown, used, expired or another tenant's.</summary>

@@ -8,7 +8,8 @@ namespace Broker.Grains.Sessions;
 /// access token <c>refreshLeadSeconds</c> before it expires and re-arms itself; another ends the session
 /// at its absolute lifetime. Keyed by the session id (256 random bits).
 /// </summary>
-public interface ISessionGrain
+[Alias("session")]
+public interface ISessionGrain : IGrainWithStringKey
 {
     Task StartAsync(NewSession session);
 
@@ -38,6 +39,7 @@ public interface ISessionGrain
     Task EndForRetiredTenantAsync(TenantRef tenant, ConnectionConfig? connection);
 }
 
+[GenerateSerializer, Immutable]
 public sealed record NewSession(
     TenantRef Tenant,
     string ConnectionId,
@@ -48,9 +50,11 @@ public sealed record NewSession(
     int LifetimeSeconds);
 
 /// <summary>The normalised profile (DESIGN.md §6): <c>{id, subject, connection, name, email, avatarUrl, raw}</c>.</summary>
+[GenerateSerializer, Immutable]
 public sealed record UserView(string Id, string Subject, string Connection, string? Name, string? Email, string? AvatarUrl, System.Text.Json.Nodes.JsonObject Raw);
 
 /// <summary>What GET .../sessions/{id} shows; never a token.</summary>
+[GenerateSerializer, Immutable]
 public sealed record SessionView(
     string SessionId,
     string Status,
@@ -70,16 +74,21 @@ public static class EndReasons
     public const string RefreshLost = "refresh_lost";
 }
 
+[GenerateSerializer, Immutable]
 public abstract record TokenOutcome
 {
+    [GenerateSerializer, Immutable]
     public sealed record Token(string AccessToken, string TokenType, DateTimeOffset? ExpiresAt, string? Scope) : TokenOutcome;
 
     /// <summary>No such session for this tenant (404).</summary>
+    [GenerateSerializer, Immutable]
     public sealed record NotFound : TokenOutcome;
 
     /// <summary>The session has ended (409 session_ended with its reason).</summary>
+    [GenerateSerializer, Immutable]
     public sealed record Ended(string Reason) : TokenOutcome;
 
     /// <summary>The provider could not be reached and the current token is expired or nearly so (503).</summary>
+    [GenerateSerializer, Immutable]
     public sealed record Unavailable(string Detail) : TokenOutcome;
 }

@@ -7,6 +7,7 @@ namespace Broker.Grains.Sessions;
 public sealed class MemorySessionIndex : ISessionIndex
 {
     private readonly ConcurrentDictionary<string, (TenantRef Tenant, IndexedSession Session)> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _ended = new(StringComparer.Ordinal);
 
     public Task AddAsync(TenantRef tenant, IndexedSession session)
     {
@@ -14,10 +15,22 @@ public sealed class MemorySessionIndex : ISessionIndex
         return Task.CompletedTask;
     }
 
+    public Task MarkEndedAsync(string sessionId)
+    {
+        if (_sessions.ContainsKey(sessionId))
+            _ended[sessionId] = true;
+        return Task.CompletedTask;
+    }
+
+    public long CountActive() => _sessions.Count - _ended.Count;
+
     public Task RemoveAsync(IReadOnlyCollection<string> sessionIds)
     {
         foreach (var id in sessionIds)
+        {
             _sessions.TryRemove(id, out _);
+            _ended.TryRemove(id, out _);
+        }
         return Task.CompletedTask;
     }
 

@@ -1,8 +1,8 @@
 using Broker.Grains.Connectors;
-using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 using Broker.Grains.Tenants;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 
 namespace Broker.Grains.Sessions;
 
@@ -16,7 +16,7 @@ public sealed partial class SessionGrain
             return RefreshResult.Busy;
         var staleLease = State.RefreshLeaseOwner is not null;
 
-        if (await context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId).GetConnectionWithPolicyAsync(State.TenantIncarnation, State.ConnectionId) is not ({ } connection, { } policy))
+        if (await GrainFactory.Tenant(State.TenantId).GetConnectionWithPolicyAsync(State.TenantIncarnation, State.ConnectionId) is not ({ } connection, { } policy))
         {
             // The tenant or its connection was deleted: the session goes with it. Its tokens stay
             // (encrypted) for the deleted tenant's clean-up to revoke, until the session is purged.
@@ -26,7 +26,7 @@ public sealed partial class SessionGrain
         if (State.ProtectedRefreshToken is null || connectors.Create(connection) is not IRefreshConnector refresher)
         {
             State.RefreshUnsupported = true;
-            await _state.WriteStateAsync();
+            await state.WriteStateAsync();
             return RefreshResult.Unsupported;
         }
 
@@ -41,10 +41,12 @@ public sealed partial class SessionGrain
         State.RefreshLeaseUntil = now + lease;
         try
         {
-            await _state.WriteStateAsync();
+            await state.WriteStateAsync();
         }
-        catch (StateConflictException)
+        catch (InconsistentStateException)
         {
+            // Another activation of this session (during a membership change) wrote first.
+            await state.ReadStateAsync();
             return RefreshResult.Busy;
         }
 
@@ -62,7 +64,7 @@ public sealed partial class SessionGrain
             State.RefreshLeaseUntil = Now;
             State.RefreshFailures++;
             State.RetryRefreshAt = Now + SessionSchedule.Backoff(State.RefreshFailures);
-            await _state.WriteStateAsync();
+            await state.WriteStateAsync();
             return RefreshResult.Failed;
         }
         catch (ConnectorException e) when (e.Kind == ConnectorErrorKind.InvalidGrant)
@@ -85,7 +87,7 @@ public sealed partial class SessionGrain
             State.RetryRefreshAt = Now + SessionSchedule.Backoff(State.RefreshFailures);
             State.RefreshLeaseOwner = null;
             State.RefreshLeaseUntil = null;
-            await _state.WriteStateAsync();
+            await state.WriteStateAsync();
             return RefreshResult.Failed;
         }
 
@@ -94,12 +96,12 @@ public sealed partial class SessionGrain
         State.RefreshedAt = Now;
         try
         {
-            await _state.WriteStateAsync();
+            await state.WriteStateAsync();
         }
-        catch (StateConflictException)
+        catch (InconsistentStateException)
         {
             // Only an end of the session (DELETE on another silo) writes while the lease is held.
-            await _state.ReadStateAsync();
+            await state.ReadStateAsync();
             return State.Status == SessionStatus.Ended ? RefreshResult.Ended : RefreshResult.Busy;
         }
         BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
@@ -126,7 +128,8 @@ public sealed partial class SessionGrain
         State.RevocationPending = revoke && (State.ProtectedAccessToken ?? State.ProtectedRefreshToken) is not null;
         if (!State.RevocationPending)
             ClearTokens();
-        await _state.WriteStateAsync();
+        await state.WriteStateAsync();
+        await index.MarkEndedAsync(Id);
     }
 
     /// <summary>Revokes the tokens upstream where the provider can. A failure, or no connection to send
@@ -162,7 +165,7 @@ public sealed partial class SessionGrain
             return;
         State.RevocationPending = false;
         ClearTokens();
-        await _state.WriteStateAsync();
+        await state.WriteStateAsync();
     }
 
     private void StoreTokens(UpstreamTokens tokens, DateTimeOffset now)

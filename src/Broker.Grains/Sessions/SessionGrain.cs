@@ -1,38 +1,56 @@
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Api;
-using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 using Broker.Grains.Tenants;
 using Microsoft.Extensions.Logging;
 
 namespace Broker.Grains.Sessions;
 
+/// <remarks>
+/// Its next piece of work (a refresh, the end of its lifetime, a revocation retry, its purge) is due
+/// at <see cref="SessionSchedule.NextTick"/>. While active, a grain timer runs it on time; a
+/// reminder at the same time wakes the session when its activation was collected or its silo died
+/// (DESIGN.md §2, semantics 3). Both may fire; the work checks the state, not the trigger.
+/// </remarks>
+[GrainType("session")]
 public sealed partial class SessionGrain(
-    GrainContext context,
+    [PersistentState("session", BrokerStorage.Name)] IPersistentState<SessionState> state,
     ConnectorFactory connectors,
     SecretProtector secrets,
     UpstreamProxy proxy,
     ISessionIndex index,
     BrokerGrainOptions options,
     TimeProvider time,
-    ILogger<SessionGrain> logger) : ISessionGrain, IRemindable
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain, IRemindable
 {
     private const string Reminder = "session";
 
     private enum RefreshResult { Refreshed, Busy, Failed, Unsupported, Ended }
 
-    private readonly PersistentState<SessionState> _state = context.GetState<SessionState>();
+    private IGrainTimer? _timer;
 
-    private SessionState State => _state.State;
+    // When the reminder is set for, as far as this activation knows; re-registered only when it moves.
+    private DateTimeOffset? _reminderAt;
+
+    private SessionState State => state.State;
 
     private DateTimeOffset Now => time.GetUtcNow();
 
+    private string Id => GrainKeys.IdOf(this);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (State.Status != SessionStatus.None)
+            SetTimer(SessionSchedule.NextTick(State, options.EndedSessionRetention, Now));
+        return Task.CompletedTask;
+    }
+
     public async Task StartAsync(NewSession session)
     {
-        if (_state.RecordExists)
+        if (state.RecordExists)
             throw new InvalidOperationException("A session id is used once.");
         var now = Now;
-        _state.State = new SessionState
+        state.State = new SessionState
         {
             Status = SessionStatus.Active,
             TenantId = session.Tenant.Id,
@@ -44,8 +62,8 @@ public sealed partial class SessionGrain(
             CreatedAt = now,
         };
         StoreTokens(session.Tokens, now);
-        await _state.WriteStateAsync();
-        await index.AddAsync(session.Tenant, new IndexedSession(context.Key, session.ConnectionId, session.UserId));
+        await state.WriteStateAsync();
+        await index.AddAsync(session.Tenant, new IndexedSession(Id, session.ConnectionId, session.UserId));
         await ArmAsync();
     }
 
@@ -132,11 +150,18 @@ public sealed partial class SessionGrain(
         return logoutUrl;
     }
 
-    public async Task ReceiveReminderAsync(string name, ReminderTick tick)
+    public Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (!_state.RecordExists)
+        Wakeups.RecordLag(status, time);
+        return TickAsync();
+    }
+
+    /// <summary>Whatever is due now: the purge, a revocation retry, the end of the lifetime, a refresh.</summary>
+    private async Task TickAsync()
+    {
+        if (!state.RecordExists)
         {
-            await context.UnregisterReminderAsync(Reminder);
+            await this.CancelWakeupAsync(Reminder);
             return;
         }
         var now = Now;
@@ -146,9 +171,7 @@ public sealed partial class SessionGrain(
                 await TryRevokeAsync(await ConnectorAsync());
             if (now >= State.EndedAt + options.EndedSessionRetention)
             {
-                await _state.ClearStateAsync();
-                await index.RemoveAsync([context.Key]);
-                await context.UnregisterReminderAsync(Reminder);
+                await PurgeAsync();
                 return;
             }
         }
@@ -162,6 +185,17 @@ public sealed partial class SessionGrain(
             await RefreshCoreAsync();
         }
         await ArmAsync();
+    }
+
+    /// <summary>An hour after it ended the session is gone: state, index row, reminder, activation.</summary>
+    private async Task PurgeAsync()
+    {
+        await state.ClearStateAsync();
+        await index.RemoveAsync([Id]);
+        await this.CancelWakeupAsync(Reminder);
+        _timer?.Dispose();
+        _reminderAt = null;
+        DeactivateOnIdle();
     }
 
     /// <summary>Loads the session for this tenant; ends it first if its lifetime has run out, since a
@@ -207,17 +241,38 @@ public sealed partial class SessionGrain(
     /// <summary>The connector of the session's connection; null once the connection or that life of the tenant is gone.</summary>
     private async Task<IConnector?> ConnectorAsync()
     {
-        var found = await context.GrainFactory.GetGrain<ITenantGrain>(State.TenantId).GetConnectionWithPolicyAsync(State.TenantIncarnation, State.ConnectionId);
+        var found = await GrainFactory.Tenant(State.TenantId).GetConnectionWithPolicyAsync(State.TenantIncarnation, State.ConnectionId);
         return found is null ? null : connectors.Create(found.Connection);
     }
 
-    private Task ArmAsync() =>
-        context.RegisterOrUpdateReminderAsync(Reminder, SessionSchedule.NextTick(State, options.EndedSessionRetention, Now));
+    /// <summary>Sets the timer and the reminder for the next piece of work.</summary>
+    private async Task ArmAsync()
+    {
+        var next = SessionSchedule.NextTick(State, options.EndedSessionRetention, Now);
+        SetTimer(next);
+        if (next != _reminderAt)
+        {
+            await this.WakeAtAsync(Reminder, next, options, time);
+            _reminderAt = next;
+        }
+    }
+
+    private void SetTimer(DateTimeOffset at)
+    {
+        _timer?.Dispose();
+        var due = at - Now;
+        // KeepAlive off: an idle session's activation is still collected; the reminder wakes it then.
+        _timer = this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions
+        {
+            DueTime = due > TimeSpan.Zero ? due : TimeSpan.Zero,
+            Period = Timeout.InfiniteTimeSpan,
+        });
+    }
 
     private UpstreamProfile Profile() => new(State.User!.Subject, State.User.Name, State.User.Email, State.User.AvatarUrl, State.User.Raw);
 
     private SessionView View() => new(
-        context.Key,
+        Id,
         State.Status == SessionStatus.Active ? "active" : "ended",
         State.EndReason,
         State.User!,

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Broker.Grains.Connectors;
 
 namespace Broker.Grains.Tenants;
@@ -7,18 +8,22 @@ namespace Broker.Grains.Tenants;
 /// rest). Keyed by tenant id. A deleted tenant leaves a tombstone, so its old keys answer 401
 /// rather than looking like a tenant that never was (DESIGN.md §6).
 /// </summary>
-public interface ITenantGrain
+[Alias("tenant")]
+public interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>Creates the tenant (or re-creates a deleted one) and returns its first API key, shown once.</summary>
     Task<CreateTenantResult> CreateAsync(string displayName, IReadOnlyList<string> returnUrls);
 
+    [ReadOnly]
     Task<TenantStatus> GetStatusAsync();
 
     /// <summary>The tenant's status, its current life and, in the same turn, whether <paramref name="apiKey"/> is
     /// one of its keys (false without one): what a tenant REST call asks first, in one state read instead of two.</summary>
+    [ReadOnly]
     Task<TenantAccess> GetAccessAsync(string? apiKey);
 
     /// <summary>The tenant, or null when it does not exist or was deleted.</summary>
+    [ReadOnly]
     Task<TenantView?> GetAsync();
 
     /// <summary>
@@ -32,12 +37,14 @@ public interface ITenantGrain
     Task<NewApiKeyResult?> AddApiKeyAsync();
 
     /// <summary>The tenant's keys (ids and creation times, oldest first); null when the tenant does not exist.</summary>
+    [ReadOnly]
     Task<IReadOnlyList<ApiKeyView>?> ListApiKeysAsync();
 
     /// <summary>Deletes one key: it stops working at once. False when the tenant or the key does not exist.</summary>
     Task<bool> DeleteApiKeyAsync(string keyId);
 
     /// <summary>True when <paramref name="apiKey"/> is one of this tenant's keys (constant-time compare of hashes).</summary>
+    [ReadOnly]
     Task<bool> CheckApiKeyAsync(string apiKey);
 
     /// <summary>Replaces the fields the patch names and keeps the others; null when the tenant does not exist.</summary>
@@ -47,13 +54,16 @@ public interface ITenantGrain
     Task<PutConnectionResult?> PutConnectionAsync(ConnectionConfig connection);
 
     /// <summary>The connection with its secret decrypted, for the grains that call the upstream; never for a response.</summary>
+    [ReadOnly]
     Task<ConnectionConfig?> GetConnectionAsync(string connectionId);
 
     /// <summary>A connection (secret decrypted) with the tenant's session policy, in one turn: what a
     /// login completion and every session refresh need. Null when the tenant is gone (or is no longer
     /// the life <paramref name="incarnation"/>) or the connection is.</summary>
+    [ReadOnly]
     Task<ConnectionWithPolicy?> GetConnectionWithPolicyAsync(string incarnation, string connectionId);
 
+    [ReadOnly]
     Task<IReadOnlyList<ConnectionConfig>> ListConnectionsAsync();
 
     Task<bool> DeleteConnectionAsync(string connectionId);
@@ -68,23 +78,31 @@ public enum TenantStatus { Unknown, Active, Deleted }
 public enum PutConnectionResult { Created, Replaced, LimitReached }
 
 /// <summary>The key, shown once; null when the tenant holds <see cref="TenantLimits.ApiKeys"/> keys already.</summary>
+[GenerateSerializer, Immutable]
 public sealed record NewApiKeyResult(string? ApiKey);
 
 /// <param name="Tenant">The tenant's current life; null unless it is active.</param>
+[GenerateSerializer, Immutable]
 public sealed record TenantAccess(TenantStatus Status, bool KeyIsValid, TenantRef? Tenant);
 
+[GenerateSerializer, Immutable]
 public sealed record CreateTenantResult(bool Created, string? ApiKey);
 
+[GenerateSerializer, Immutable]
 public sealed record ApiKeyView(string Id, DateTimeOffset CreatedAt);
 
+[GenerateSerializer, Immutable]
 public sealed record ConnectionWithPolicy(ConnectionConfig Connection, SessionPolicy Policy);
 
+[GenerateSerializer, Immutable]
 public sealed record SessionPolicy(int RefreshLeadSeconds = 60, int LifetimeSeconds = 86_400);
 
+[GenerateSerializer, Immutable]
 public sealed record TenantView(TenantRef Ref, string DisplayName, IReadOnlyList<string> ReturnUrls, SessionPolicy SessionPolicy, DateTimeOffset CreatedAt)
 {
     public string Id => Ref.Id;
 }
 
 /// <summary>A PATCH: null members are left as they are (DESIGN.md §6).</summary>
+[GenerateSerializer, Immutable]
 public sealed record TenantPatch(string? DisplayName, IReadOnlyList<string>? ReturnUrls, int? RefreshLeadSeconds, int? LifetimeSeconds);

@@ -1,7 +1,5 @@
-using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
-using Broker.Grains.Users;
 using Microsoft.Extensions.Logging;
 
 namespace Broker.Grains.Tenants;
@@ -14,75 +12,87 @@ public sealed class RetiredTenantState
 }
 
 /// <summary>
-/// Ends a deleted tenant's sessions in batches, one reminder tick per batch, so that a silo that dies
-/// half-way leaves the rest to the next tick on another silo.
+/// Ends a deleted tenant's sessions in batches on a reminder, so that a silo that dies half-way
+/// leaves the rest to the next tick on another silo.
 /// </summary>
+[GrainType("retired-tenant")]
 public sealed class RetiredTenantGrain(
-    GrainContext context,
+    [PersistentState("retired-tenant", BrokerStorage.Name)] IPersistentState<RetiredTenantState> state,
     ISessionIndex index,
     SecretProtector secrets,
+    BrokerGrainOptions options,
     TimeProvider time,
-    ILogger<RetiredTenantGrain> logger) : IRetiredTenantGrain, IRemindable
+    ILogger<RetiredTenantGrain> logger) : Grain, IRetiredTenantGrain, IRemindable
 {
     private const string Reminder = "retire";
     private const int BatchSize = 100;
 
     // Long enough for any deletion to write its tombstone; past it the deletion must have failed.
     private static readonly TimeSpan GiveUpWaitingAfter = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan WaitStep = TimeSpan.FromSeconds(5);
 
-    private readonly PersistentState<RetiredTenantState> _state = context.GetState<RetiredTenantState>();
+    // A tick ends sessions for about this long, then leaves the rest to the next tick.
+    private static readonly TimeSpan TickBudget = TimeSpan.FromSeconds(10);
 
-    private RetiredTenantState State => _state.State;
+    private RetiredTenantState State => state.State;
 
     public async Task RetireAsync(TenantRef tenant, IReadOnlyDictionary<string, StoredConnection> connections)
     {
-        _state.State = new RetiredTenantState { Tenant = tenant, Connections = new(connections), RetiredAt = time.GetUtcNow() };
-        await _state.WriteStateAsync();
-        await context.RegisterOrUpdateReminderAsync(Reminder, time.GetUtcNow());
+        state.State = new RetiredTenantState { Tenant = tenant, Connections = new(connections), RetiredAt = time.GetUtcNow() };
+        await state.WriteStateAsync();
+        await this.WakeAtAsync(Reminder, time.GetUtcNow(), options, time);
     }
 
-    public async Task ReceiveReminderAsync(string name, ReminderTick tick)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (State.Tenant is not { } tenant)
         {
-            await context.UnregisterReminderAsync(Reminder);
+            await this.CancelWakeupAsync(Reminder);
             return;
         }
-        var now = time.GetUtcNow();
-        var access = await context.GrainFactory.GetGrain<ITenantGrain>(tenant.Id).GetAccessAsync(null);
+        var access = await GrainFactory.Tenant(tenant.Id).GetAccessAsync(null);
         if (access.Tenant == tenant)
         {
-            if (now - State.RetiredAt < GiveUpWaitingAfter)
-                await context.RegisterOrUpdateReminderAsync(Reminder, now + WaitStep);
-            else
+            // The deletion has not written its tombstone yet (the next tick looks again), or it failed.
+            if (time.GetUtcNow() - State.RetiredAt >= GiveUpWaitingAfter)
                 await ForgetAsync();
             return;
         }
 
-        var batch = await index.ListAsync(tenant, BatchSize);
-        if (batch.Count == 0)
+        var started = time.GetTimestamp();
+        while (time.GetElapsedTime(started) < TickBudget)
         {
-            logger.LogInformation("Every session of deleted tenant {Tenant} has ended", tenant.Id);
-            await ForgetAsync();
-            return;
+            var batch = await index.ListAsync(tenant, BatchSize);
+            if (batch.Count == 0)
+            {
+                logger.LogInformation("Every session of deleted tenant {Tenant} has ended", tenant.Id);
+                await ForgetAsync();
+                return;
+            }
+            await EndAsync(tenant, batch);
         }
-        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (session, _) =>
+    }
+
+    private async Task EndAsync(TenantRef tenant, IReadOnlyList<IndexedSession> batch)
+    {
+        // Eight at a time: each may wait on a provider's revocation endpoint.
+        foreach (var chunk in batch.Chunk(8))
         {
-            var connection = State.Connections.TryGetValue(session.ConnectionId, out var stored)
-                ? stored.Config with { ClientSecret = secrets.Unprotect(stored.ProtectedClientSecret) }
-                : null;
-            await context.GrainFactory.GetGrain<ISessionGrain>(session.SessionId).EndForRetiredTenantAsync(tenant, connection);
-        });
+            await Task.WhenAll(chunk.Select(session =>
+            {
+                var connection = State.Connections.TryGetValue(session.ConnectionId, out var stored)
+                    ? stored.Config with { ClientSecret = secrets.Unprotect(stored.ProtectedClientSecret) }
+                    : null;
+                return GrainFactory.Session(session.SessionId).EndForRetiredTenantAsync(tenant, connection);
+            }));
+        }
         foreach (var userId in batch.Select(s => s.UserId).Distinct(StringComparer.Ordinal))
-            await context.GrainFactory.GetGrain<IUserGrain>(userId).ForgetAsync(tenant);
+            await GrainFactory.User(userId).ForgetAsync(tenant);
         await index.RemoveAsync(batch.Select(s => s.SessionId).ToList());
-        await context.RegisterOrUpdateReminderAsync(Reminder, time.GetUtcNow());
     }
 
     private async Task ForgetAsync()
     {
-        await _state.ClearStateAsync();
-        await context.UnregisterReminderAsync(Reminder);
+        await state.ClearStateAsync();
+        await this.CancelWakeupAsync(Reminder);
     }
 }

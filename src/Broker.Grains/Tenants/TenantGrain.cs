@@ -1,14 +1,18 @@
 using Broker.Grains.Connectors;
-using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 
 namespace Broker.Grains.Tenants;
 
-public sealed class TenantGrain(GrainContext context, SecretProtector secrets, ConnectorFactory connectors, TimeProvider time) : ITenantGrain
+[GrainType("tenant")]
+public sealed class TenantGrain(
+    [PersistentState("tenant", BrokerStorage.Name)] IPersistentState<TenantState> state,
+    SecretProtector secrets,
+    ConnectorFactory connectors,
+    TimeProvider time) : Grain, ITenantGrain
 {
-    private readonly PersistentState<TenantState> _state = context.GetState<TenantState>();
+    private TenantState State => state.State;
 
-    private TenantState State => _state.State;
+    private string Id => GrainKeys.IdOf(this);
 
     private bool IsActive => State.Status == TenantStatus.Active;
 
@@ -17,7 +21,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
         if (IsActive)
             return new CreateTenantResult(false, null);
         // A deleted tenant's id may be taken again; nothing of the old tenant carries over.
-        _state.State = new TenantState
+        state.State = new TenantState
         {
             Status = TenantStatus.Active,
             Incarnation = RandomIds.New()[..16],
@@ -26,7 +30,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
             CreatedAt = time.GetUtcNow(),
         };
         var apiKey = NewApiKey();
-        await _state.WriteStateAsync();
+        await state.WriteStateAsync();
         return new CreateTenantResult(true, apiKey);
     }
 
@@ -43,10 +47,10 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
             return false;
         // The connections go first to the grain that ends this life's sessions and revokes their
         // tokens upstream, which needs the client credentials; it waits until the tombstone is written.
-        await context.GrainFactory.GetGrain<IRetiredTenantGrain>(Ref.Key).RetireAsync(Ref, State.Connections);
+        await GrainFactory.RetiredTenant(Ref).RetireAsync(Ref, State.Connections);
         // A tombstone: the id stays known, so the old keys answer 401 rather than 404 (DESIGN.md §6).
-        _state.State = new TenantState { Status = TenantStatus.Deleted, CreatedAt = State.CreatedAt };
-        await _state.WriteStateAsync();
+        state.State = new TenantState { Status = TenantStatus.Deleted, CreatedAt = State.CreatedAt };
+        await state.WriteStateAsync();
         return true;
     }
 
@@ -57,7 +61,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
         if (State.ApiKeys.Count >= TenantLimits.ApiKeys)
             return new NewApiKeyResult(null);
         var apiKey = NewApiKey();
-        await _state.WriteStateAsync();
+        await state.WriteStateAsync();
         return new NewApiKeyResult(apiKey);
     }
 
@@ -68,7 +72,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     {
         if (!IsActive || State.ApiKeys.RemoveAll(k => k.Id == keyId) == 0)
             return false;
-        await _state.WriteStateAsync();
+        await state.WriteStateAsync();
         return true;
     }
 
@@ -82,7 +86,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
         State.ReturnUrls = patch.ReturnUrls is { } urls ? [.. urls] : State.ReturnUrls;
         State.RefreshLeadSeconds = patch.RefreshLeadSeconds ?? State.RefreshLeadSeconds;
         State.LifetimeSeconds = patch.LifetimeSeconds ?? State.LifetimeSeconds;
-        await _state.WriteStateAsync();
+        await state.WriteStateAsync();
         return View();
     }
 
@@ -98,7 +102,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
             Config = connection with { ClientSecret = null },
             ProtectedClientSecret = secrets.Protect(connection.ClientSecret),
         };
-        await _state.WriteStateAsync();
+        await state.WriteStateAsync();
         return created ? PutConnectionResult.Created : PutConnectionResult.Replaced;
     }
 
@@ -119,7 +123,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     {
         if (!IsActive || !State.Connections.Remove(connectionId))
             return false;
-        await _state.WriteStateAsync();
+        await state.WriteStateAsync();
         return true;
     }
 
@@ -142,7 +146,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     /// <summary>Adds a key to the state (the caller writes it) and returns the key, which is never stored.</summary>
     private string NewApiKey()
     {
-        var (id, key) = ApiKeys.New(context.Key);
+        var (id, key) = ApiKeys.New(Id);
         State.ApiKeys.Add(new StoredApiKey { Id = id, Hash = ApiKeys.Hash(key), CreatedAt = time.GetUtcNow() });
         return key;
     }
@@ -150,7 +154,7 @@ public sealed class TenantGrain(GrainContext context, SecretProtector secrets, C
     private ConnectionConfig Decrypt(StoredConnection stored) =>
         stored.Config with { ClientSecret = secrets.Unprotect(stored.ProtectedClientSecret) };
 
-    private TenantRef Ref => new(context.Key, State.Incarnation);
+    private TenantRef Ref => new(Id, State.Incarnation);
 
     private TenantView View() => new(
         Ref,

@@ -6,8 +6,5 @@ namespace Broker.Grains.Tenants;
 /// old one left (sessions, users, pending logins, hand-off codes) compares unequal and stays
 /// invisible to the new one (DESIGN.md §5).
 /// </summary>
-public sealed record TenantRef(string Id, string Incarnation)
-{
-    /// <summary>The key of the grains that belong to this life only (<see cref="RetiredTenantGrain"/>).</summary>
-    public string Key => $"{Id}/{Incarnation}";
-}
+[GenerateSerializer, Immutable]
+public sealed record TenantRef(string Id, string Incarnation);

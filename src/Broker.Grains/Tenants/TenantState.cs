@@ -27,8 +27,9 @@ public sealed class StoredApiKey
 }
 
 /// <summary>A connection as stored: the config without its secret, and the secret encrypted.</summary>
+[GenerateSerializer]
 public sealed class StoredConnection
 {
-    public required ConnectionConfig Config { get; set; }
-    public string? ProtectedClientSecret { get; set; }
+    [Id(0)] public required ConnectionConfig Config { get; set; }
+    [Id(1)] public string? ProtectedClientSecret { get; set; }
 }

@@ -1,6 +1,6 @@
-using Broker.Grains.Runtime;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
+using Orleans.Storage;
 
 namespace Broker.Grains.Users;
 
@@ -13,11 +13,12 @@ public sealed class UserState
     public List<string> SessionIds { get; set; } = [];
 }
 
-public sealed class UserGrain(GrainContext context, TimeProvider time) : IUserGrain
+[GrainType("user")]
+public sealed class UserGrain(
+    [PersistentState("user", BrokerStorage.Name)] IPersistentState<UserState> state,
+    TimeProvider time) : Grain, IUserGrain
 {
-    private readonly PersistentState<UserState> _state = context.GetState<UserState>();
-
-    private UserState State => _state.State;
+    private UserState State => state.State;
 
     /// <remarks>The caller's login is already spent, so a lost race with another silo (the same person
     /// logging in twice at once) must not fail it: linking is a merge, so it is re-applied on fresh state.</remarks>
@@ -25,18 +26,18 @@ public sealed class UserGrain(GrainContext context, TimeProvider time) : IUserGr
     {
         for (var attempt = 1; ; attempt++)
         {
-            if (!_state.RecordExists)
-                _state.State = new UserState { TenantId = tenant.Id, TenantIncarnation = tenant.Incarnation, CreatedAt = time.GetUtcNow() };
+            if (!state.RecordExists)
+                state.State = new UserState { TenantId = tenant.Id, TenantIncarnation = tenant.Incarnation, CreatedAt = time.GetUtcNow() };
             State.Profile = profile;
             State.SessionIds.Add(sessionId);
             try
             {
-                await _state.WriteStateAsync();
+                await state.WriteStateAsync();
                 return;
             }
-            catch (StateConflictException) when (attempt < 5)
+            catch (InconsistentStateException) when (attempt < 5)
             {
-                await _state.ReadStateAsync();
+                await state.ReadStateAsync();
             }
         }
     }
@@ -49,7 +50,7 @@ public sealed class UserGrain(GrainContext context, TimeProvider time) : IUserGr
         var gone = new List<string>();
         foreach (var sessionId in State.SessionIds)
         {
-            if (await context.GrainFactory.GetGrain<ISessionGrain>(sessionId).GetAsync(tenant) is { } view)
+            if (await GrainFactory.Session(sessionId).GetAsync(tenant) is { } view)
                 views.Add(view);
             else
                 gone.Add(sessionId);
@@ -58,7 +59,7 @@ public sealed class UserGrain(GrainContext context, TimeProvider time) : IUserGr
         {
             // Sessions purged after their retention hour: forget them so the list stays short.
             State.SessionIds.RemoveAll(gone.Contains);
-            await _state.WriteStateAsync();
+            await state.WriteStateAsync();
         }
         return views;
     }
@@ -68,15 +69,15 @@ public sealed class UserGrain(GrainContext context, TimeProvider time) : IUserGr
         if (!IsUserOf(tenant))
             return false;
         foreach (var sessionId in State.SessionIds)
-            await context.GrainFactory.GetGrain<ISessionGrain>(sessionId).EndAsync(tenant, EndReasons.Revoked);
+            await GrainFactory.Session(sessionId).EndAsync(tenant, EndReasons.Revoked);
         return true;
     }
 
     public async Task ForgetAsync(TenantRef tenant)
     {
         if (IsUserOf(tenant))
-            await _state.ClearStateAsync();
+            await state.ClearStateAsync();
     }
 
-    private bool IsUserOf(TenantRef tenant) => _state.RecordExists && State.TenantId == tenant.Id && State.TenantIncarnation == tenant.Incarnation;
+    private bool IsUserOf(TenantRef tenant) => state.RecordExists && State.TenantId == tenant.Id && State.TenantIncarnation == tenant.Incarnation;
 }

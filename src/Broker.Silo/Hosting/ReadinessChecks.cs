@@ -1,5 +1,6 @@
 using Broker.Silo.Postgres;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Orleans.Runtime;
 
 namespace Broker.Silo.Hosting;
 
@@ -29,5 +30,18 @@ public sealed class PostgresReadinessCheck(PostgresMigrator migrator) : IHealthC
         {
             return HealthCheckResult.Unhealthy("database unreachable");
         }
+    }
+}
+
+/// <summary>Ready only while this silo is an active member of the cluster: not while it joins, and not
+/// once it has begun to leave or was declared dead by the others.</summary>
+public sealed class ClusterMembershipCheck(IClusterMembershipService membership, ILocalSiloDetails silo) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);
+        return Task.FromResult(status == SiloStatus.Active
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy($"silo is {status} in the cluster"));
     }
 }

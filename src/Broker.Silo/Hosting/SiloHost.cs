@@ -1,6 +1,7 @@
 using Broker.Api;
 using Broker.Grains;
 using Broker.Grains.Connectors;
+using Broker.Grains.Sessions;
 using Broker.Silo.Metrics;
 using Microsoft.AspNetCore.DataProtection;
 using Broker.Silo.Postgres;
@@ -25,20 +26,19 @@ public static class SiloHost
             builder.WebHost.UseSetting(listen.Key, listen.Value);
         builder.Services.AddSingleton(settings);
         builder.Services.AddHostedService<DrainDelay>();
-        builder.Services.AddSingleton(settings.Reminders);
-        builder.Services.AddSingleton(settings.Activations);
         builder.Services.AddBrokerStorage(settings);
+        builder.AddOrleansSilo(settings);
         AddDataProtection(builder.Services, settings);
         var publicBaseUrl = settings.Api.PublicBaseUrl;
         builder.Services.AddBrokerGrains(
-            new BrokerGrainOptions { PublicBaseUrl = publicBaseUrl },
+            new BrokerGrainOptions { PublicBaseUrl = publicBaseUrl, ReminderPeriod = settings.Cluster.ReminderPeriod },
             new ConnectorOptions
             {
                 AllowHttpUpstreams = settings.AllowHttpUpstreams,
                 DevIdpBaseUrl = settings.Api.DevIdpEnabled ? new Uri(publicBaseUrl, "dev-idp/") : null,
             });
         builder.Services.AddBrokerApi(settings.Api);
-        builder.Services.AddSingleton(sp => new PrometheusMetrics(ActiveSessions.Counter(sp)));
+        builder.Services.AddSingleton(sp => new PrometheusMetrics(sp.GetRequiredService<ISessionIndex>().CountActive));
         return builder;
     }
 

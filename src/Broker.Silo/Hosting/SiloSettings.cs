@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Broker.Api;
-using Broker.Grains.Runtime;
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -14,11 +14,7 @@ public enum StorageKind { Memory, Postgres }
 /// Each check throws a <see cref="ConfigurationException"/> naming the key, so a bad deployment stops
 /// with one clear line instead of failing later in a request.
 /// </summary>
-public sealed record SiloSettings(
-    StorageKind Storage,
-    string? ConnectionString,
-    ReminderOptions Reminders,
-    ActivationOptions Activations)
+public sealed record SiloSettings(StorageKind Storage, string? ConnectionString, ClusterSettings Cluster)
 {
     /// <summary>Admin token, public URL, rate limit, dev IdP and demo switches.</summary>
     public required BrokerApiOptions Api { get; init; }
@@ -50,17 +46,15 @@ public sealed record SiloSettings(
         var connectionString = config.GetConnectionString("Broker");
         if (storage == StorageKind.Postgres)
             CheckConnectionString(connectionString);
-        var reminders = new ReminderOptions
+        var cluster = new ClusterSettings
         {
-            PollInterval = Seconds(config, "Broker:Reminders:PollIntervalSeconds", 1, min: 0.05, max: 60),
-            LeaseTime = Seconds(config, "Broker:Reminders:LeaseSeconds", 10, min: 1, max: 3600),
-            BatchSize = (int)Number(config, "Broker:Reminders:BatchSize", 256, min: 1, max: 10_000, whole: true),
-            DeliveryParallelism = (int)Number(config, "Broker:Reminders:DeliveryParallelism", 16, min: 1, max: 1024, whole: true),
-        };
-        var activations = new ActivationOptions
-        {
-            IdleTimeout = Seconds(config, "Broker:Activations:IdleTimeoutSeconds", 120, min: 1, max: 86_400),
-            CollectionInterval = Seconds(config, "Broker:Activations:CollectionIntervalSeconds", 30, min: 0.1, max: 3600),
+            ClusterId = Name(config, "Broker:Cluster:ClusterId", "broker"),
+            ServiceId = Name(config, "Broker:Cluster:ServiceId", "broker"),
+            SiloName = Name(config, "Broker:Cluster:SiloName", Environment.MachineName),
+            SiloPort = (int)Number(config, "Broker:Cluster:SiloPort", 11111, min: 1, max: 65_535, whole: true),
+            AdvertisedAddress = Address(config, "Broker:Cluster:AdvertisedAddress"),
+            ActivationIdleTimeout = Seconds(config, "Broker:Activations:IdleTimeoutSeconds", 120, min: 1, max: 86_400),
+            ReminderPeriod = Seconds(config, "Broker:Reminders:PeriodSeconds", 5, min: 1, max: 60),
         };
         var development = environment.IsDevelopment();
         var (adminToken, generated) = AdminToken(config["Broker:AdminToken"], development);
@@ -71,7 +65,7 @@ public sealed record SiloSettings(
             throw new ConfigurationException("Broker:Demo:Enabled", "needs Broker:DevIdp:Enabled=true (the demo signs in with the development IdP).");
         var keysDirectory = string.IsNullOrWhiteSpace(config["Broker:DataProtection:KeysDirectory"]) ? null : config["Broker:DataProtection:KeysDirectory"];
         int? managementPort = config["Broker:Management:Port"] is { Length: > 0 } ? (int)Number(config, "Broker:Management:Port", 0, min: 1, max: 65_535, whole: true) : null;
-        return new SiloSettings(storage, connectionString, reminders, activations)
+        return new SiloSettings(storage, connectionString, cluster)
         {
             Api = new BrokerApiOptions
             {
@@ -159,6 +153,27 @@ public sealed record SiloSettings(
         return bool.TryParse(raw, out var value)
             ? value
             : throw new ConfigurationException(key, $"must be true or false, not '{raw}'.");
+    }
+
+    /// <summary>An id Orleans writes into membership and storage rows: short, no spaces.</summary>
+    private static string Name(IConfiguration config, string key, string fallback)
+    {
+        var raw = config[key];
+        if (string.IsNullOrEmpty(raw))
+            return fallback;
+        return raw.Length <= 100 && raw.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? raw
+            : throw new ConfigurationException(key, $"must be 1 to 100 letters, digits, '-', '_' or '.', not '{raw}'.");
+    }
+
+    private static IPAddress Address(IConfiguration config, string key)
+    {
+        var raw = config[key];
+        if (string.IsNullOrEmpty(raw))
+            return IPAddress.Loopback;
+        return IPAddress.TryParse(raw, out var address) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any)
+            ? address
+            : throw new ConfigurationException(key, $"must be the IP address other silos reach this one at (on Kubernetes the pod IP), not '{raw}'.");
     }
 
     private static StorageKind ParseStorage(string? value)

@@ -19,6 +19,19 @@ public sealed class PostgresSessionIndex(NpgsqlDataSource dataSource) : ISession
         await command.ExecuteNonQueryAsync();
     }
 
+    public async Task MarkEndedAsync(string sessionId)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE broker_sessions SET ended_at = now() WHERE session_id = $1 AND ended_at IS NULL");
+        command.Parameters.Add(new() { Value = sessionId });
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public long CountActive()
+    {
+        using var command = dataSource.CreateCommand("SELECT count(*) FROM broker_sessions WHERE ended_at IS NULL");
+        return (long)command.ExecuteScalar()!;
+    }
+
     public async Task RemoveAsync(IReadOnlyCollection<string> sessionIds)
     {
         await using var command = dataSource.CreateCommand("DELETE FROM broker_sessions WHERE session_id = ANY($1)");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -19,7 +20,7 @@ namespace Broker.Api.Tests.DevIdp;
 public sealed partial class DevIdpRoundTripTests : IAsyncLifetime
 {
     private const string RedirectUri = "https://broker.example/t/acme/callback";
-    private readonly ManualTimeProvider clock = new(DateTimeOffset.UtcNow);
+    private readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
     private readonly TestHttpClientFactory httpClients = new();
     private readonly HttpClient browser = new(new SocketsHttpHandler { AllowAutoRedirect = false });
     private WebApplication app = null!;

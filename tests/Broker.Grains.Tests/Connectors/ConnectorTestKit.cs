@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text.Json.Nodes;
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Http;
@@ -13,7 +14,7 @@ internal sealed class ConnectorTestKit : IAsyncDisposable
 
     private readonly TestHttpClientFactory httpClients = new();
 
-    private ConnectorTestKit(FakeOidcProvider provider, ManualTimeProvider clock, ConnectorOptions options)
+    private ConnectorTestKit(FakeOidcProvider provider, FakeTimeProvider clock, ConnectorOptions options)
     {
         Provider = provider;
         Clock = clock;
@@ -22,7 +23,7 @@ internal sealed class ConnectorTestKit : IAsyncDisposable
 
     public FakeOidcProvider Provider { get; }
 
-    public ManualTimeProvider Clock { get; }
+    public FakeTimeProvider Clock { get; }
 
     public ConnectorFactory Factory { get; }
 
@@ -38,7 +39,7 @@ internal sealed class ConnectorTestKit : IAsyncDisposable
     public static async Task<ConnectorTestKit> StartAsync(OutboundHttpOptions? http = null, TimeSpan? clockSkew = null)
     {
         // A real "now", so the fake's tokens and the validator agree; the test moves it forward.
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var provider = await FakeOidcProvider.StartAsync(clock);
         return new ConnectorTestKit(provider, clock, new ConnectorOptions
         {

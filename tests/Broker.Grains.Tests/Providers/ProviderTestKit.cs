@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Api;
 using Broker.Grains.Connectors.Http;
@@ -17,7 +18,7 @@ internal sealed class ProviderTestKit : IDisposable
     public ProviderTestKit(OutboundHttpOptions? http = null)
     {
         // A real "now", so the fakes' id_tokens and the validator agree; tests move it forward.
-        Clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        Clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         Factory = new ConnectorFactory(httpClients, Clock, new ConnectorOptions
         {
             Http = http ?? new OutboundHttpOptions
@@ -31,7 +32,7 @@ internal sealed class ProviderTestKit : IDisposable
         });
     }
 
-    public ManualTimeProvider Clock { get; }
+    public FakeTimeProvider Clock { get; }
 
     public ConnectorFactory Factory { get; }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Collections.Concurrent;
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Http;
@@ -25,7 +26,7 @@ public sealed class SecretLoggingTests
         services.AddHttpClient(OutboundHttpOptions.HttpClientName);
         await using var provider = services.BuildServiceProvider();
         await using var fake = await FakeQq.StartAsync();
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var factory = new ConnectorFactory(provider.GetRequiredService<IHttpClientFactory>(), clock, new ConnectorOptions { AllowHttpUpstreams = true });
         var connector = (IRefreshConnector)factory.Create(QqConnectorTests.Connection(fake));
         var kit = new ProviderTestKit();

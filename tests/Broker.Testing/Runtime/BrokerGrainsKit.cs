@@ -2,74 +2,80 @@ using Broker.Grains;
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Http;
 using Broker.Grains.Logins;
-using Broker.Grains.Runtime;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
 using Broker.Testing.Upstreams;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Reminders;
+using Orleans.Storage;
+using Orleans.TestingHost;
 
 namespace Broker.Testing.Runtime;
 
 /// <summary>
-/// The broker's grains on in-process silos sharing one Memory store and one fake clock, with a fake
-/// OIDC provider as the upstream. One kit per test: nothing is shared between tests. The store is
-/// Memory unless the test passes others (the PostgreSQL tests do).
+/// The broker's grains on Orleans' in-process test cluster, with one fake clock for the grains, their
+/// timers and their reminders, and a fake OIDC provider as the upstream. One kit per test: nothing
+/// is shared between tests. Storage is Orleans' memory storage unless the test passes its own (the
+/// PostgreSQL tests pass the ADO.NET providers on the project's schema).
 /// </summary>
 public sealed class BrokerGrainsKit : IAsyncDisposable
 {
     public const string Connection = "oidc";
 
-    private readonly List<TestSilo> _silos = [];
-    private readonly IDataProtectionProvider _keys = new EphemeralDataProtectionProvider();
+    private readonly InProcessTestCluster _cluster;
+    private readonly List<string> _sessions = [];
 
-    private BrokerGrainsKit(ManualTimeProvider clock, FakeOidcProvider provider, IGrainStateStore states, IReminderTable reminders)
+    private BrokerGrainsKit(FakeTimeProvider clock, FakeOidcProvider provider, InProcessTestCluster cluster)
     {
         Clock = clock;
         Provider = provider;
-        States = states;
-        Reminders = reminders;
-        Silo = StartSilo();
+        _cluster = cluster;
     }
 
-    public ManualTimeProvider Clock { get; }
+    public FakeTimeProvider Clock { get; }
 
     public FakeOidcProvider Provider { get; }
 
-    public IGrainStateStore States { get; }
+    /// <summary>Shared by every silo of the kit, as PostgreSQL's table is.</summary>
+    public MemorySessionIndex Index { get; } = new();
 
-    public IReminderTable Reminders { get; }
+    public IGrainFactory Grains => _cluster.Client;
 
-    /// <summary>The first silo; <see cref="StartSilo"/> adds more.</summary>
-    public TestSilo Silo { get; }
-
-    public GrainFactory Grains => Silo.Grains;
+    public InProcessTestCluster Cluster => _cluster;
 
     public string TenantId { get; } = "t-" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>The test tenant's current life, what the grains' tenant-scoped calls take.</summary>
     public TenantRef Tenant { get; private set; } = null!;
 
-    public static async Task<BrokerGrainsKit> StartAsync(IGrainStateStore? states = null, IReminderTable? reminders = null)
+    /// <param name="silos">How many silos the cluster starts with.</param>
+    /// <param name="storage">Grain storage and reminders; memory ones when null.</param>
+    /// <param name="services">More services for every silo (e.g. PostgreSQL's session index).</param>
+    public static async Task<BrokerGrainsKit> StartAsync(int silos = 1, Action<ISiloBuilder>? storage = null, Action<IServiceCollection>? services = null)
     {
         // A real "now", so the fake's id_tokens pass validation; tests move it forward.
-        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var provider = await FakeOidcProvider.StartAsync(clock);
-        var kit = new BrokerGrainsKit(clock, provider, states ?? new MemoryGrainStateStore(), reminders ?? new MemoryReminderTable());
-        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.TenantId);
-        await tenant.CreateAsync("Test", ["https://app.example/done"]);
-        await tenant.PutConnectionAsync(provider.OidcConnection() with { Id = Connection });
-        kit.Tenant = (await tenant.GetAsync())!.Ref;
-        return kit;
-    }
-
-    public TestSilo StartSilo()
-    {
-        var silo = new TestSilo(States, Reminders, Clock, services =>
+        var keys = new EphemeralDataProtectionProvider();
+        var index = new MemorySessionIndex();
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSiloHost((_, host) =>
         {
-            services.AddSingleton(_keys);
-            services.AddBrokerGrainDependencies(
+            host.Logging.SetMinimumLevel(LogLevel.Warning);
+            // The grains, their timers and their reminders on the fake clock; Orleans' own machinery
+            // (messaging, membership, collection) on real time, or it would stand still.
+            host.Services.AddSingleton<TimeProvider>(clock);
+            host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+            host.Services.AddKeyedSingleton<TimeProvider>(ReminderTimeProviderNames.Reminders, clock);
+            host.Services.AddSingleton<IDataProtectionProvider>(keys);
+            host.Services.AddSingleton<ISessionIndex>(index);
+            host.Services.AddBrokerGrains(
                 new BrokerGrainOptions { PublicBaseUrl = new Uri("https://broker.example/"), UpstreamCallTimeout = TimeSpan.FromSeconds(2) },
                 new ConnectorOptions
                 {
@@ -81,13 +87,54 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
                         BaseDelay = TimeSpan.FromMilliseconds(10),
                     },
                 });
-        }, grains: GrainServices.RegisterGrains);
-        _silos.Add(silo);
-        return silo;
+            services?.Invoke(host.Services);
+        });
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.UseBrokerGrainDefaults();
+            if (storage is null)
+            {
+                silo.AddMemoryGrainStorage(BrokerStorage.Name);
+                silo.UseInMemoryReminderService();
+            }
+            else
+            {
+                storage(silo);
+            }
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var kit = new BrokerGrainsKit(clock, provider, cluster);
+        var tenant = kit.Grains.Tenant(kit.TenantId);
+        await tenant.CreateAsync("Test", ["https://app.example/done"]);
+        await tenant.PutConnectionAsync(provider.OidcConnection() with { Id = Connection });
+        kit.Tenant = (await tenant.GetAsync())!.Ref;
+        return kit;
     }
 
-    public Task<BeginLoginResult> BeginAsync(string state, TestSilo? silo = null) =>
-        (silo ?? Silo).Grains.GetGrain<IPendingLoginGrain>(state).BeginAsync(
+    /// <summary>Adds a silo to the cluster and waits until the others know it.</summary>
+    public async Task StartSiloAsync()
+    {
+        await _cluster.StartAdditionalSiloAsync();
+        await _cluster.WaitForLivenessToStabilizeAsync();
+    }
+
+    public T SiloService<T>() where T : notnull => _cluster.GetSiloServiceProvider().GetRequiredService<T>();
+
+    /// <summary>What the storage holds for a grain's state, as JSON with the silo's own serializer options.</summary>
+    public async Task<string?> StoredJsonAsync<TState>(string stateName, string grainType, string key) where TState : new()
+    {
+        var storage = _cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(BrokerStorage.Name);
+        var state = new GrainState<TState>(new TState());
+        await storage.ReadStateAsync(stateName, GrainId.Create(grainType, key), state);
+        if (!state.RecordExists)
+            return null;
+        var serializer = _cluster.GetSiloServiceProvider().GetRequiredService<IGrainStorageSerializer>();
+        return serializer.Serialize(state.State).ToString();
+    }
+
+    public Task<BeginLoginResult> BeginAsync(string state) =>
+        Grains.PendingLogin(state).BeginAsync(
             new BeginLogin(Tenant, Connection, "https://app.example/done", "app-state", "https://broker.example/t/" + TenantId + "/callback"));
 
     /// <summary>Begins a login and lets the fake provider answer the authorize request.</summary>
@@ -103,28 +150,33 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
     public async Task<string> LoginAsync()
     {
         var (state, callback) = await AuthorizeAsync();
-        var outcome = await Grains.GetGrain<IPendingLoginGrain>(state).CompleteAsync(Tenant, callback);
+        var outcome = await Grains.PendingLogin(state).CompleteAsync(Tenant, callback);
         var success = outcome as CompleteLoginResult.Success ?? throw new InvalidOperationException($"The login failed: {outcome}");
-        return await Grains.GetGrain<IHandoffCodeGrain>(success.HandoffCode).RedeemAsync(Tenant)
+        var session = await Grains.HandoffCode(success.HandoffCode).RedeemAsync(Tenant)
             ?? throw new InvalidOperationException("The hand-off code was not redeemed.");
+        _sessions.Add(session);
+        return session;
     }
 
-    public ISessionGrain Session(string id) => Grains.GetGrain<ISessionGrain>(id);
+    public ISessionGrain Session(string id) => Grains.Session(id);
 
     public int RefreshRequests => Provider.RequestsTo("/token").Count(r => r.Form.GetValueOrDefault("grant_type") == "refresh_token");
 
-    /// <summary>Moves the clock and delivers every reminder now due, as the silos' pollers would.</summary>
+    /// <summary>
+    /// Moves the clock. The grain timers that come due are queued on their activations at once; a
+    /// call to each session made by <see cref="LoginAsync"/> then waits behind that work, so that the
+    /// test sees its outcome (a session's own reminder, due at the same time, finds nothing left to do).
+    /// </summary>
     public async Task AdvanceAsync(TimeSpan by)
     {
         Clock.Advance(by);
-        foreach (var silo in _silos)
-            await silo.DrainRemindersAsync();
+        foreach (var session in _sessions)
+            await Session(session).GetAsync(Tenant);
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var silo in _silos)
-            await silo.DisposeAsync();
+        await _cluster.DisposeAsync();
         await Provider.DisposeAsync();
     }
 }

@@ -1,0 +1,47 @@
+using Broker.Silo.Hosting;
+using Npgsql;
+
+namespace Broker.Silo.Postgres;
+
+/// <summary>
+/// Deletes the state of pending logins and hand-off codes that were never used: a login whose user
+/// never came back, a code no back end redeemed. Both are expired long before (10 min, 60 s), and
+/// a used one deletes its own row; a row untouched for an hour is only garbage. Sweeping them here
+/// costs one statement every few minutes instead of a reminder written and deleted per login.
+/// Every silo sweeps; the statement is idempotent.
+/// </summary>
+public sealed class StorageHousekeeping(NpgsqlDataSource dataSource, SiloSettings settings, ILogger<StorageHousekeeping> logger) : BackgroundService
+{
+    private static readonly TimeSpan Every = TimeSpan.FromMinutes(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Every);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+                await SweepAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async Task<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand("""
+                DELETE FROM orleansstorage
+                WHERE serviceid = $1 AND graintypestring IN ('login', 'handoff') AND modifiedon < now() - interval '1 hour'
+                """);
+            command.Parameters.Add(new() { Value = settings.Cluster.ServiceId });
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (NpgsqlException e)
+        {
+            logger.LogWarning("Storage housekeeping failed ({Error}); trying again later", e.Message);
+            return 0;
+        }
+    }
+}
