@@ -37,7 +37,7 @@ public sealed class BrokerTestHost(IReadOnlyDictionary<string, string?>? overrid
             ["ForwardedHeaders_Enabled"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",
             // Each host is a silo of its own: test classes run in parallel, so each needs its own port.
-            ["Broker:Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Broker:Cluster:SiloPort"] = Broker.Testing.FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;
@@ -70,13 +70,6 @@ public sealed class BrokerTestHost(IReadOnlyDictionary<string, string?>? overrid
 
     /// <summary>A client that does not follow redirects, so tests see every 302.</summary>
     public HttpClient CreateBrowser() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static HttpMessageHandler TestServerHandler(IServiceProvider services) =>
         ((TestServer)services.GetRequiredService<IServer>()).CreateHandler();

@@ -27,8 +27,10 @@ public sealed class SiloProcessTests
 
     [Theory]
     [InlineData("Broker__Storage", "Cassandra", "Broker:Storage")]
-    [InlineData("Broker__Reminders__LeaseSeconds", "abc", "Broker:Reminders:LeaseSeconds")]
-    [InlineData("Broker__Reminders__BatchSize", "2.5", "Broker:Reminders:BatchSize")]
+    [InlineData("Broker__Reminders__PeriodSeconds", "abc", "Broker:Reminders:PeriodSeconds")]
+    [InlineData("Broker__Cluster__SiloPort", "2.5", "Broker:Cluster:SiloPort")]
+    [InlineData("Broker__Cluster__AdvertisedAddress", "silo-1.example", "Broker:Cluster:AdvertisedAddress")]
+    [InlineData("Broker__Cluster__ClusterId", "two words", "Broker:Cluster:ClusterId")]
     [InlineData("Broker__Activations__IdleTimeoutSeconds", "-1", "Broker:Activations:IdleTimeoutSeconds")]
     public async Task A_bad_value_stops_start_up_with_one_line_naming_the_key(string variable, string value, string key)
     {

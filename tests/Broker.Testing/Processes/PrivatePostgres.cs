@@ -31,7 +31,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
             .LastOrDefault(d => File.Exists(Path.Combine(d, "initdb")))
             ?? throw new InvalidOperationException("PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql).");
         var dir = Directory.CreateTempSubdirectory("broker-pg-").FullName;
-        var server = new PrivatePostgres(bin, dir, FreePort());
+        var server = new PrivatePostgres(bin, dir, FreePorts.Next());
         if (Environment.UserName == "root")
             await RunAsync("chown", null, "-R", "postgres", dir);
         await server.PgAsync("initdb", "-D", server.DataDir, "-U", "postgres", "--auth=trust", "--no-sync");
@@ -77,10 +77,4 @@ public sealed class PrivatePostgres : IAsyncDisposable
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {await stderr}{await stdout}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -122,6 +122,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
         info.Environment["Broker__AdminToken"] = AdminToken;
         info.Environment["Broker__PublicBaseUrl"] = "http://127.0.0.1/";
         info.Environment["Broker__DataProtection__MasterKey"] = MasterKey;
+        // Every silo on one host needs its own silo port; tests run several at once.
+        info.Environment["Broker__Cluster__SiloPort"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, value) in environment)
             info.Environment[key] = value;
 
