@@ -30,9 +30,13 @@ public static class GrainServices
         services.AddSingleton<UpstreamProxy>();
         // The host registers PostgreSQL's first where it runs on PostgreSQL.
         services.TryAddSingleton<ISessionIndex, MemorySessionIndex>();
-        services.AddSerializer(serializer => serializer.AddJsonSerializer(isSupported: type => typeof(JsonNode).IsAssignableFrom(type)));
-        return services;
+        return services.AddBrokerSerialization();
     }
+
+    /// <summary>What a silo or a client needs to carry the grains' arguments and results: the provider's
+    /// raw profile is a JsonObject, which Orleans' own codecs do not know.</summary>
+    public static IServiceCollection AddBrokerSerialization(this IServiceCollection services) =>
+        services.AddSerializer(serializer => serializer.AddJsonSerializer(isSupported: type => typeof(JsonNode).IsAssignableFrom(type)));
 
     /// <summary>
     /// What every silo that hosts the grains sets, whatever its storage: grain state is JSON with the

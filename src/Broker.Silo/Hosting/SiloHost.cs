@@ -25,6 +25,7 @@ public static class SiloHost
         if (settings.ListenSetting is { } listen)
             builder.WebHost.UseSetting(listen.Key, listen.Value);
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(settings.Cluster);
         builder.Services.AddHostedService<DrainDelay>();
         builder.Services.AddBrokerStorage(settings);
         builder.AddOrleansSilo(settings);

@@ -10,7 +10,7 @@ namespace Broker.Silo.Postgres;
 /// costs one statement every few minutes instead of a reminder written and deleted per login.
 /// Every silo sweeps; the statement is idempotent.
 /// </summary>
-public sealed class StorageHousekeeping(NpgsqlDataSource dataSource, SiloSettings settings, ILogger<StorageHousekeeping> logger) : BackgroundService
+public sealed class StorageHousekeeping(NpgsqlDataSource dataSource, ClusterSettings cluster, ILogger<StorageHousekeeping> logger) : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(5);
 
@@ -27,6 +27,7 @@ public sealed class StorageHousekeeping(NpgsqlDataSource dataSource, SiloSetting
         }
     }
 
+    /// <summary>Deletes what is due; returns how many rows.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken = default)
     {
         try
@@ -35,7 +36,7 @@ public sealed class StorageHousekeeping(NpgsqlDataSource dataSource, SiloSetting
                 DELETE FROM orleansstorage
                 WHERE serviceid = $1 AND graintypestring IN ('login', 'handoff') AND modifiedon < now() - interval '1 hour'
                 """);
-            command.Parameters.Add(new() { Value = settings.Cluster.ServiceId });
+            command.Parameters.Add(new() { Value = cluster.ServiceId });
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (NpgsqlException e)

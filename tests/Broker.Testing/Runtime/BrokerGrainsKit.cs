@@ -89,6 +89,7 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
                 });
             services?.Invoke(host.Services);
         });
+        builder.ConfigureClientHost(host => host.Services.AddBrokerSerialization());
         builder.ConfigureSilo((_, silo) =>
         {
             silo.UseBrokerGrainDefaults();
