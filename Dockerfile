@@ -22,4 +22,6 @@ USER 10001:10001
 EXPOSE 8080
 # The management listener (/metrics, /healthz, /readyz) when Broker__Management__Port=9090, as deploy/k8s sets it.
 EXPOSE 9090
+# Orleans silo-to-silo traffic (Broker__Cluster__SiloPort, default 11111).
+EXPOSE 11111
 ENTRYPOINT ["dotnet", "Broker.Silo.dll"]

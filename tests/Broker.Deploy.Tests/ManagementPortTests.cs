@@ -36,7 +36,7 @@ public sealed partial class ManagementPortTests
         {
             foreach (var port in service.Array("spec.ports"))
             {
-                Assert.True(!TargetsOf(rendered, service, port).Contains(management),
+                Assert.True(!rendered.TargetsOf(service, port).Contains(management),
                     $"{overlay}: {Json.Describe(service)} port {port.Str("name") ?? port.Int("port")?.ToString()} reaches the silos' management port {management}");
             }
         }
@@ -62,7 +62,7 @@ public sealed partial class ManagementPortTests
                 var wanted = backend.Path("service.port");
                 var servicePort = Assert.Single(service.Array("spec.ports"), p =>
                     (wanted.Str("name") is { } portName && p.Str("name") == portName) || (wanted.Int("number") is { } n && p.Int("port") == n));
-                Assert.True(!TargetsOf(rendered, service, servicePort).Contains(management),
+                Assert.True(!rendered.TargetsOf(service, servicePort).Contains(management),
                     $"{overlay}: {Json.Describe(ingress)} routes to {name} port {wanted}, which reaches the silos' management port {management}");
             }
         }
@@ -96,20 +96,6 @@ public sealed partial class ManagementPortTests
     {
         var port = Assert.Single(Rendered.SiloContainer(rendered.SiloDeployment).Array("ports"), p => p.Str("name") == "management");
         return port.Int("containerPort") ?? throw new Xunit.Sdk.XunitException($"{rendered.Name}: the management port has no containerPort");
-    }
-
-    /// <summary>The container ports a Service port sends traffic to, on every pod template the Service selects:
-    /// its targetPort by number, or by name as each container names its ports (the port itself when it has none).</summary>
-    private static HashSet<long> TargetsOf(Rendered rendered, JsonElement service, JsonElement servicePort)
-    {
-        var target = servicePort.TryPath("targetPort", out var t) ? t : servicePort.Path("port");
-        var selector = service.Map("spec.selector");
-        var containerPorts = rendered.PodTemplates()
-            .Where(p => Json.Selects(selector, p.PodTemplate.Map("metadata.labels")))
-            .SelectMany(p => p.PodTemplate.Array("spec.containers")).SelectMany(c => c.Array("ports"));
-        return target.ValueKind == JsonValueKind.Number
-            ? [target.GetInt64()]
-            : [.. containerPorts.Where(p => p.Str("name") == target.GetString()).Select(p => p.Int("containerPort") ?? 0)];
     }
 
     [GeneratedRegex(@"(?m)^EXPOSE\s+([\d ]+?)\s*$")]

@@ -64,6 +64,20 @@ public sealed class Rendered
     }
 
     /// <summary>The data of the ConfigMap the silo takes its settings from (the generated name carries a hash).</summary>
+    /// <summary>The container ports a Service port sends traffic to, on every pod template the Service selects:
+    /// its targetPort by number, or by name as each container names its ports (the port itself when it has none).</summary>
+    public HashSet<long> TargetsOf(JsonElement service, JsonElement servicePort)
+    {
+        var target = servicePort.TryPath("targetPort", out var t) ? t : servicePort.Path("port");
+        var selector = service.Map("spec.selector");
+        var containerPorts = PodTemplates()
+            .Where(p => Json.Selects(selector, p.PodTemplate.Map("metadata.labels")))
+            .SelectMany(p => p.PodTemplate.Array("spec.containers")).SelectMany(c => c.Array("ports"));
+        return target.ValueKind == JsonValueKind.Number
+            ? [target.GetInt64()]
+            : [.. containerPorts.Where(p => p.Str("name") == target.GetString()).Select(p => p.Int("containerPort") ?? 0)];
+    }
+
     public IReadOnlyDictionary<string, string> SiloSettings()
     {
         var name = SiloContainer(SiloDeployment).Path("envFrom").EnumerateArray()
