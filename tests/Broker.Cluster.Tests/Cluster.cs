@@ -29,6 +29,9 @@ public sealed class Cluster : IAsyncDisposable
     public const string ReturnUrl = "http://app.test/done";
     public static readonly Uri PublicBaseUrl = new("http://broker.cluster.test/");
 
+    /// <summary>Orleans' SiloStatus values in the membership table.</summary>
+    public const int Active = 3, Dead = 6;
+
     private readonly List<SiloProcess> _gone = [];
     private int _users;
     private int _states;
@@ -112,18 +115,32 @@ public sealed class Cluster : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>Reminder rows a silo process holds a live lease on (its silo id carries its pid).</summary>
-    public async Task<List<(string Key, long Generation, DateTime LeaseUntil)>> LeasesHeldByAsync(SiloProcess silo)
+    /// <summary>The sessions whose refresh <paramref name="silo"/> has claimed (the claim names the silo's
+    /// runtime identity, which carries its silo port) and not yet finished: those whose refresh token a
+    /// kill of that silo can cost.</summary>
+    public async Task<List<string>> RefreshesClaimedByAsync(SiloProcess silo)
     {
         await using var dataSource = Database.CreateDataSource();
-        await using var command = dataSource.CreateCommand(
-            "SELECT grain_key, generation, lease_until FROM reminders WHERE lease_owner LIKE $1 AND lease_until > now()");
-        command.Parameters.Add(new() { Value = $"%-{silo.Id}-%" });
-        var rows = new List<(string, long, DateTime)>();
+        await using var command = dataSource.CreateCommand("""
+            SELECT substr(grainidextensionstring, 3) FROM orleansstorage
+            WHERE graintypestring = 'session' AND payloadbinary IS NOT NULL
+              AND convert_from(payloadbinary, 'UTF8')::jsonb ->> 'refreshLeaseOwner' LIKE $1
+            """);
+        command.Parameters.Add(new() { Value = $"%:{silo.SiloPort}:%" });
+        var sessions = new List<string>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
-            rows.Add((reader.GetString(0), reader.GetInt64(1), reader.GetDateTime(2)));
-        return rows;
+            sessions.Add(reader.GetString(0));
+        return sessions;
+    }
+
+    /// <summary>The silo's status in the Orleans membership table (3 Active, 6 Dead), or null before it joined.</summary>
+    public async Task<int?> MembershipStatusAsync(SiloProcess silo)
+    {
+        await using var dataSource = Database.CreateDataSource();
+        await using var command = dataSource.CreateCommand("SELECT status FROM orleansmembershiptable WHERE port = $1 ORDER BY generation DESC LIMIT 1");
+        command.Parameters.Add(new() { Value = silo.SiloPort });
+        return await command.ExecuteScalarAsync() as int?;
     }
 
     /// <summary>Takes a silo out of <see cref="Silos"/> (its process object is kept for its log).</summary>

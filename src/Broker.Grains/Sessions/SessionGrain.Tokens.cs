@@ -37,7 +37,9 @@ public sealed partial class SessionGrain
         // outlives half the token's remaining life, so if this silo dies mid-call another still
         // refreshes before the token expires.
         var lease = LeaseFor(now);
-        State.RefreshLeaseOwner = RandomIds.New();
+        // Which silo holds the claim (for the operator reading a stuck session, and the cluster tests
+        // that attribute a lost refresh to the silo that died), and which claim it is.
+        State.RefreshLeaseOwner = $"{RuntimeIdentity} {RandomIds.New()}";
         State.RefreshLeaseUntil = now + lease;
         try
         {

@@ -27,6 +27,9 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The Orleans silo port the process was given (Broker__Cluster__SiloPort).</summary>
+    public int SiloPort { get; private set; }
+
     public int Id => _process.Id;
 
     public string StandardOutput { get { lock (_stdout) return _stdout.ToString(); } }
@@ -128,7 +131,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
             info.Environment[key] = value;
 
         var process = new Process { StartInfo = info };
-        var silo = new SiloProcess(process);
+        var silo = new SiloProcess(process) { SiloPort = int.Parse(info.Environment["Broker__Cluster__SiloPort"]!, System.Globalization.CultureInfo.InvariantCulture) };
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
