@@ -1,4 +1,5 @@
 using Orleans.Runtime;
+using Orleans.Serialization.Invocation;
 
 namespace Broker.Silo.Hosting;
 
@@ -13,14 +14,27 @@ public sealed class SiloCallRetry(ILogger<SiloCallRetry> logger) : IOutgoingGrai
 {
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
+        if (await RejectionAsync(context) is { } rejected)
+        {
+            logger.LogInformation("Call {Method} to {Grain} met an unavailable silo ({Error}); retrying once", context.MethodName, context.TargetId, rejected.Message);
+            // A second rejection stays in the response: the caller throws it, and the front end answers 503.
+            if (await RejectionAsync(context) is { } again && context.Response?.Exception is null)
+                context.Response = Response.FromException(again);
+        }
+    }
+
+    /// <summary>Sends the call; the rejection it met, if any. A failed call comes back as a response that
+    /// carries its exception (the caller throws it when it reads the result), or as a throw at sending.</summary>
+    private static async Task<OrleansMessageRejectionException?> RejectionAsync(IOutgoingGrainCallContext context)
+    {
         try
         {
             await context.Invoke();
+            return context.Response?.Exception as OrleansMessageRejectionException;
         }
         catch (OrleansMessageRejectionException e)
         {
-            logger.LogInformation("Call {Method} to {Grain} met an unavailable silo ({Error}); retrying once", context.MethodName, context.TargetId, e.Message);
-            await context.Invoke();
+            return e;
         }
     }
 }
