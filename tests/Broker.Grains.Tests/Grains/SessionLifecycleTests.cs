@@ -160,6 +160,25 @@ public sealed class SessionLifecycleTests
     }
 
     [Fact]
+    public async Task A_session_whose_next_work_is_months_away_starts_and_ends_at_its_lifetime()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        // The longest lifetime a tenant may set, and a token that outlives it: nothing is due before the end,
+        // further away than a grain timer can wait at once (49.7 days).
+        await kit.Grains.Tenant(kit.TenantId).UpdateAsync(new(null, null, null, LifetimeSeconds: 365 * 86_400));
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromDays(400);
+        var session = await kit.LoginAsync();
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+
+        await kit.AdvanceAsync(TimeSpan.FromDays(365) - TimeSpan.FromSeconds(1));
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(1));
+        var view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(("ended", EndReasons.Expired), (view!.Status, view.EndReason));
+        Assert.Equal(0, kit.RefreshRequests);
+    }
+
+    [Fact]
     public async Task Ending_a_session_revokes_upstream_and_a_failed_revocation_is_retried_in_the_background()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
