@@ -27,6 +27,10 @@ public sealed partial class SessionGrain(
 
     private enum RefreshResult { Refreshed, Busy, Failed, Unsupported, Ended }
 
+    // A grain timer cannot wait more than 49.7 days at once, and a session may live a year: a tick that comes
+    // early finds nothing due and sets the timer again.
+    private static readonly TimeSpan LongestTimerWait = TimeSpan.FromDays(1);
+
     private IGrainTimer? _timer;
 
     // When the reminder is set for, as far as this activation knows; re-registered only when it moves.
@@ -264,7 +268,7 @@ public sealed partial class SessionGrain(
         // KeepAlive off: an idle session's activation is still collected; the reminder wakes it then.
         _timer = this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions
         {
-            DueTime = due > TimeSpan.Zero ? due : TimeSpan.Zero,
+            DueTime = due <= TimeSpan.Zero ? TimeSpan.Zero : due < LongestTimerWait ? due : LongestTimerWait,
             Period = Timeout.InfiniteTimeSpan,
         });
     }

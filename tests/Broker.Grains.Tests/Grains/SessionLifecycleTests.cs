@@ -1,15 +1,15 @@
-using Broker.Grains.Runtime;
 using Broker.Grains.Sessions;
+using Broker.Grains.Tenants;
 using Broker.Testing.Runtime;
 using Broker.Testing.Upstreams;
 
 namespace Broker.Grains.Tests.Grains;
 
-/// <summary>The session's token lifecycle (DESIGN.md §2, §6), driven by a fake clock and real reminders.</summary>
+/// <summary>The session's token lifecycle (DESIGN.md §2, §6), driven by a fake clock that moves its grain timers and reminders.</summary>
 public sealed class SessionLifecycleTests
 {
     [Fact]
-    public async Task The_refresh_reminder_fires_lead_seconds_before_expiry_and_rearms()
+    public async Task The_refresh_runs_lead_seconds_before_expiry_and_rearms()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
@@ -89,31 +89,23 @@ public sealed class SessionLifecycleTests
     [Fact]
     public async Task Two_silos_asking_for_a_due_token_at_once_refresh_it_once()
     {
-        await using var kit = await BrokerGrainsKit.StartAsync();
+        await using var kit = await BrokerGrainsKit.StartAsync(silos: 2, wakeupsFollowClock: false);
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
         var session = await kit.LoginAsync();
-        var other = kit.StartSilo();
-        kit.Clock.Advance(TimeSpan.FromSeconds(560)); // due, reminders not delivered
+        kit.Clock.Advance(TimeSpan.FromSeconds(560)); // due; no timer or reminder has run
 
         var calls = Enumerable.Range(0, 10).SelectMany(_ => new[]
         {
-            kit.Session(session).GetTokenAsync(kit.Tenant),
-            other.Grains.GetGrain<ISessionGrain>(session).GetTokenAsync(kit.Tenant),
+            kit.GrainsOn(0).Session(session).GetTokenAsync(kit.Tenant),
+            kit.GrainsOn(1).Session(session).GetTokenAsync(kit.Tenant),
         });
-        var outcomes = await Task.WhenAll(calls.Select(async c =>
-        {
-            try
-            {
-                return await c;
-            }
-            catch (StateConflictException)
-            {
-                return null; // lost a race to write; the caller may retry
-            }
-        }));
+        var outcomes = await Task.WhenAll(calls);
 
         Assert.Equal(1, kit.RefreshRequests); // the fake rejects a reused refresh token: one refresh, no reuse
-        Assert.Contains(outcomes, o => o is TokenOutcome.Token);
+        // One activation takes the calls one turn at a time: the first refreshes, every one gets the new token.
+        var tokens = outcomes.Select(o => Assert.IsType<TokenOutcome.Token>(o).AccessToken).Distinct().ToList();
+        Assert.Single(tokens);
+        Assert.True(kit.Provider.IsActive(tokens[0]));
         Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
     }
 
@@ -124,26 +116,32 @@ public sealed class SessionLifecycleTests
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
         var session = await kit.LoginAsync();
         // A silo took the refresh lease, the provider answered (spending the refresh token), and the
-        // silo died before writing: the row shows a lease whose owner never came back.
-        var id = new GrainId("session", session);
-        var stored = await kit.States.ReadAsync(id);
-        var json = System.Text.Json.Nodes.JsonNode.Parse(stored!.Json)!.AsObject();
-        json["refreshLeaseOwner"] = "dead-silo";
-        json["refreshLeaseUntil"] = kit.Clock.GetUtcNow().AddSeconds(30).ToString("O");
-        await kit.States.WriteAsync(id, json.ToJsonString(), stored.Etag);
+        // silo died before writing: its activation is gone and the row shows a lease whose owner never
+        // came back.
+        await kit.Cluster.DeactivateAsync(kit.Session(session));
+        await kit.EditStoredJsonAsync<SessionState>("session", "session", "s:" + session, json =>
+        {
+            json["refreshLeaseOwner"] = "dead-silo";
+            json["refreshLeaseUntil"] = kit.Clock.GetUtcNow().AddSeconds(30).ToString("O");
+        });
         kit.Provider.FailNext(FakeEndpoint.Token, FakeFailure.OAuthError("invalid_grant"));
 
-        await kit.AdvanceAsync(TimeSpan.FromSeconds(540));
+        // Nothing calls the session: its reminder wakes it on a new activation, past the lease.
+        kit.Clock.Advance(TimeSpan.FromSeconds(540));
+        await kit.AdvanceUntilAsync(TimeSpan.FromSeconds(1),
+            async () => (await kit.StoredJsonAsync<SessionState>("session", "session", "s:" + session))!.Contains($"\"endReason\":\"{EndReasons.RefreshLost}\""),
+            "the session's reminder ends it as refresh_lost");
 
         var view = await kit.Session(session).GetAsync(kit.Tenant);
         Assert.Equal(("ended", EndReasons.RefreshLost), (view!.Status, view.EndReason));
+        Assert.Equal(1, kit.RefreshRequests);
     }
 
     [Fact]
     public async Task A_session_ends_at_its_absolute_lifetime_and_is_gone_an_hour_later()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
-        await kit.Grains.GetGrain<Broker.Grains.Tenants.ITenantGrain>(kit.TenantId).UpdateAsync(new(null, null, null, LifetimeSeconds: 600));
+        await kit.Grains.Tenant(kit.TenantId).UpdateAsync(new(null, null, null, LifetimeSeconds: 600));
         kit.Provider.AccessTokenLifetime = TimeSpan.FromHours(2);
         var session = await kit.LoginAsync();
         var view = await kit.Session(session).GetAsync(kit.Tenant);
@@ -158,7 +156,26 @@ public sealed class SessionLifecycleTests
         Assert.NotNull(await kit.Session(session).GetAsync(kit.Tenant));
         await kit.AdvanceAsync(TimeSpan.FromMinutes(1));
         Assert.Null(await kit.Session(session).GetAsync(kit.Tenant));
-        Assert.Null(await kit.States.ReadAsync(new GrainId("session", session)));
+        Assert.Null(await kit.StoredJsonAsync<SessionState>("session", "session", "s:" + session));
+    }
+
+    [Fact]
+    public async Task A_session_whose_next_work_is_months_away_starts_and_ends_at_its_lifetime()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        // The longest lifetime a tenant may set, and a token that outlives it: nothing is due before the end,
+        // further away than a grain timer can wait at once (49.7 days).
+        await kit.Grains.Tenant(kit.TenantId).UpdateAsync(new(null, null, null, LifetimeSeconds: 365 * 86_400));
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromDays(400);
+        var session = await kit.LoginAsync();
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+
+        await kit.AdvanceAsync(TimeSpan.FromDays(365) - TimeSpan.FromSeconds(1));
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+        await kit.AdvanceAsync(TimeSpan.FromSeconds(1));
+        var view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(("ended", EndReasons.Expired), (view!.Status, view.EndReason));
+        Assert.Equal(0, kit.RefreshRequests);
     }
 
     [Fact]
@@ -175,9 +192,9 @@ public sealed class SessionLifecycleTests
         Assert.Equal(EndReasons.Logout, (await kit.Session(session).GetAsync(kit.Tenant))!.EndReason);
 
         await kit.AdvanceAsync(TimeSpan.FromSeconds(30));
-        Assert.True(kit.Provider.RequestsTo("/revoke").Count > attempts, "retried by the session's reminder");
-        var stored = await kit.States.ReadAsync(new GrainId("session", session));
-        Assert.Contains("\"revocationPending\":false", stored!.Json);
+        Assert.True(kit.Provider.RequestsTo("/revoke").Count > attempts, "retried in the background by the session's own wake-up");
+        var stored = await kit.StoredJsonAsync<SessionState>("session", "session", "s:" + session);
+        Assert.Contains("\"revocationPending\":false", stored!);
     }
 
     [Fact]
@@ -186,7 +203,7 @@ public sealed class SessionLifecycleTests
         await using var kit = await BrokerGrainsKit.StartAsync();
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
         var session = await kit.LoginAsync();
-        await kit.Grains.GetGrain<Broker.Grains.Tenants.ITenantGrain>(kit.TenantId).DeleteConnectionAsync(BrokerGrainsKit.Connection);
+        await kit.Grains.Tenant(kit.TenantId).DeleteConnectionAsync(BrokerGrainsKit.Connection);
 
         await kit.AdvanceAsync(TimeSpan.FromSeconds(540));
 
@@ -201,9 +218,9 @@ public sealed class SessionLifecycleTests
         await using var kit = await BrokerGrainsKit.StartAsync();
         var session = await kit.LoginAsync();
 
-        Assert.Null(await kit.Session(session).GetAsync(new Broker.Grains.Tenants.TenantRef("someone-else", "")));
-        Assert.IsType<TokenOutcome.NotFound>(await kit.Session(session).GetTokenAsync(new Broker.Grains.Tenants.TenantRef("someone-else", "")));
-        Assert.False(await kit.Session(session).EndAsync(new Broker.Grains.Tenants.TenantRef("someone-else", ""), EndReasons.Revoked));
+        Assert.Null(await kit.Session(session).GetAsync(new TenantRef("someone-else", "")));
+        Assert.IsType<TokenOutcome.NotFound>(await kit.Session(session).GetTokenAsync(new TenantRef("someone-else", "")));
+        Assert.False(await kit.Session(session).EndAsync(new TenantRef("someone-else", ""), EndReasons.Revoked));
         Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
     }
 }

@@ -1,4 +1,3 @@
-using Broker.Grains.Runtime;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
 using Broker.Testing.Runtime;
@@ -11,7 +10,8 @@ public sealed class TenantTests
     public async Task Api_keys_are_stored_as_hashes_and_old_keys_stay_valid_until_the_tenant_is_deleted()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
-        var tenant = kit.Grains.GetGrain<ITenantGrain>("acme-" + Guid.NewGuid().ToString("N")[..8]);
+        var tenantId = "acme-" + Guid.NewGuid().ToString("N")[..8];
+        var tenant = kit.Grains.Tenant(tenantId);
         var created = await tenant.CreateAsync("Acme", ["https://acme.example/cb"]);
         var second = (await tenant.AddApiKeyAsync())?.ApiKey;
 
@@ -20,7 +20,7 @@ public sealed class TenantTests
         Assert.True(await tenant.CheckApiKeyAsync(second!));
         Assert.False(await tenant.CheckApiKeyAsync(created.ApiKey! + "x"));
         Assert.False((await tenant.CreateAsync("Again", [])).Created);
-        var stored = (await kit.States.ReadAsync(new GrainId("tenant", (await tenant.GetAsync())!.Id)))!.Json;
+        var stored = (await kit.StoredJsonAsync<TenantState>("tenant", "tenant", "t:" + tenantId))!;
         Assert.DoesNotContain(created.ApiKey!, stored);
         // Stored: the key's id (its middle part) and a hash; never the key or its secret part.
         Assert.Contains(created.ApiKey!.Split('.')[1], stored);
@@ -31,7 +31,7 @@ public sealed class TenantTests
         Assert.False(await tenant.CheckApiKeyAsync(created.ApiKey!));
         Assert.Null(await tenant.GetAsync());
         Assert.Null(await tenant.AddApiKeyAsync());
-        Assert.Equal(TenantStatus.Unknown, await kit.Grains.GetGrain<ITenantGrain>("never-made").GetStatusAsync());
+        Assert.Equal(TenantStatus.Unknown, await kit.Grains.Tenant("never-made-" + Guid.NewGuid().ToString("N")[..8]).GetStatusAsync());
     }
 
     [Fact]
@@ -45,8 +45,10 @@ public sealed class TenantTests
             tokens.Add(Assert.IsType<TokenOutcome.Token>(await kit.Session(session).GetTokenAsync(lifeBefore)).AccessToken);
         Assert.All(tokens, token => Assert.True(kit.Provider.IsActive(token)));
 
-        Assert.True(await kit.Grains.GetGrain<ITenantGrain>(kit.TenantId).DeleteAsync());
-        await kit.AdvanceAsync(TimeSpan.Zero); // the deleted tenant's clean-up runs on a reminder due now
+        Assert.True(await kit.Grains.Tenant(kit.TenantId).DeleteAsync());
+        // The deleted tenant's clean-up runs on a reminder due now; it forgets each session once it has ended it.
+        await kit.AdvanceUntilAsync(TimeSpan.FromSeconds(1),
+            async () => (await kit.Index.ListAsync(lifeBefore, 10)).Count == 0, "the clean-up ends every session of the deleted tenant");
 
         foreach (var session in sessions)
         {
@@ -55,10 +57,9 @@ public sealed class TenantTests
             Assert.Equal(new TokenOutcome.Ended(EndReasons.Revoked), await kit.Session(session).GetTokenAsync(lifeBefore));
         }
         Assert.All(tokens, token => Assert.False(kit.Provider.IsActive(token)));
-        Assert.Empty(await kit.Silo.Get<ISessionIndex>().ListAsync(lifeBefore, 10));
 
         // Created again, the tenant is a new life: the old sessions are not its sessions.
-        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.TenantId);
+        var tenant = kit.Grains.Tenant(kit.TenantId);
         await tenant.CreateAsync("Again", []);
         var lifeAfter = (await tenant.GetAsync())!.Ref;
         Assert.NotEqual(lifeBefore, lifeAfter);
@@ -69,7 +70,7 @@ public sealed class TenantTests
     public async Task A_deleted_api_key_stops_working_and_the_others_keep_working()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
-        var tenant = kit.Grains.GetGrain<ITenantGrain>("acme-" + Guid.NewGuid().ToString("N")[..8]);
+        var tenant = kit.Grains.Tenant("acme-" + Guid.NewGuid().ToString("N")[..8]);
         var first = (await tenant.CreateAsync("Acme", [])).ApiKey!;
         var second = (await tenant.AddApiKeyAsync())!.ApiKey!;
         var (firstId, secondId) = (first.Split('.')[1], second.Split('.')[1]);
@@ -93,13 +94,13 @@ public sealed class TenantTests
     public async Task Client_secrets_are_encrypted_in_the_stored_state_and_come_back_decrypted()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
-        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.TenantId);
+        var tenant = kit.Grains.Tenant(kit.TenantId);
         const string secret = "very-secret-client-secret-value";
 
         Assert.Equal(PutConnectionResult.Created, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
         Assert.Equal(PutConnectionResult.Replaced, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
 
-        var stored = (await kit.States.ReadAsync(new GrainId("tenant", kit.TenantId)))!.Json;
+        var stored = (await kit.StoredJsonAsync<TenantState>("tenant", "tenant", "t:" + kit.TenantId))!;
         Assert.DoesNotContain(secret, stored);
         Assert.DoesNotContain(kit.Provider.ClientSecret, stored);
         Assert.Equal(secret, (await tenant.GetConnectionAsync("second"))!.ClientSecret);
@@ -110,7 +111,7 @@ public sealed class TenantTests
     public async Task A_patch_replaces_what_it_names_and_keeps_the_rest()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
-        var tenant = kit.Grains.GetGrain<ITenantGrain>(kit.TenantId);
+        var tenant = kit.Grains.Tenant(kit.TenantId);
 
         var view = await tenant.UpdateAsync(new TenantPatch(null, null, RefreshLeadSeconds: 30, LifetimeSeconds: null));
         Assert.Equal(new SessionPolicy(30, 86_400), view!.SessionPolicy);

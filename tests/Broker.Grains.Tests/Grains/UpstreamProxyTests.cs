@@ -9,11 +9,11 @@ namespace Broker.Grains.Tests.Grains;
 /// <summary>The session's upstream proxy against a real fake provider whose userinfo is the "API".</summary>
 public sealed class UpstreamProxyTests
 {
-    private static async Task<BrokerGrainsKit> StartAsync(bool withApi = true)
+    private static async Task<BrokerGrainsKit> StartAsync(bool withApi = true, bool wakeupsFollowClock = true)
     {
-        var kit = await BrokerGrainsKit.StartAsync();
+        var kit = await BrokerGrainsKit.StartAsync(wakeupsFollowClock: wakeupsFollowClock);
         if (withApi)
-            await kit.Grains.GetGrain<ITenantGrain>(kit.TenantId).PutConnectionAsync(
+            await kit.Grains.Tenant(kit.TenantId).PutConnectionAsync(
                 kit.Provider.OidcConnection() with { Id = BrokerGrainsKit.Connection, ApiBaseUrl = kit.Provider.Issuer + "/" });
         return kit;
     }
@@ -46,7 +46,7 @@ public sealed class UpstreamProxyTests
     public async Task A_target_outside_the_api_base_is_refused_before_anything_is_sent(string path)
     {
         await using var kit = await StartAsync();
-        await kit.Grains.GetGrain<ITenantGrain>(kit.TenantId).PutConnectionAsync(
+        await kit.Grains.Tenant(kit.TenantId).PutConnectionAsync(
             kit.Provider.OidcConnection() with { Id = BrokerGrainsKit.Connection, ApiBaseUrl = kit.Provider.Issuer + "/api/" });
         var session = await kit.LoginAsync();
         var before = kit.Provider.Requests.Count;
@@ -73,10 +73,10 @@ public sealed class UpstreamProxyTests
     [Fact]
     public async Task A_due_token_is_refreshed_before_the_call()
     {
-        await using var kit = await StartAsync();
+        await using var kit = await StartAsync(wakeupsFollowClock: false);
         kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
         var session = await kit.LoginAsync();
-        kit.Clock.Advance(TimeSpan.FromMinutes(9.5)); // due; the reminder has not run
+        kit.Clock.Advance(TimeSpan.FromMinutes(9.5)); // due; no timer or reminder has run
 
         await kit.Session(session).CallUpstreamAsync(kit.Tenant, Get("userinfo"));
 
@@ -109,6 +109,6 @@ public sealed class UpstreamProxyTests
         Assert.Equal("no_upstream_api", Assert.IsType<UpstreamCallOutcome.Refused>(await kit.Session(session).CallUpstreamAsync(kit.Tenant, Get("userinfo"))).Code);
         await kit.Session(session).EndAsync(kit.Tenant, EndReasons.Logout);
         Assert.IsType<UpstreamCallOutcome.Ended>(await kit.Session(session).CallUpstreamAsync(kit.Tenant, Get("userinfo")));
-        Assert.IsType<UpstreamCallOutcome.NotFound>(await kit.Session(session).CallUpstreamAsync(new Broker.Grains.Tenants.TenantRef("other-tenant", ""), Get("userinfo")));
+        Assert.IsType<UpstreamCallOutcome.NotFound>(await kit.Session(session).CallUpstreamAsync(new TenantRef("other-tenant", ""), Get("userinfo")));
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Broker.Grains;
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Http;
@@ -12,6 +13,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Reminders;
+using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
 
@@ -30,11 +32,12 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
     private readonly InProcessTestCluster _cluster;
     private readonly List<string> _sessions = [];
 
-    private BrokerGrainsKit(FakeTimeProvider clock, FakeOidcProvider provider, InProcessTestCluster cluster)
+    private BrokerGrainsKit(FakeTimeProvider clock, FakeOidcProvider provider, InProcessTestCluster cluster, MemorySessionIndex index)
     {
         Clock = clock;
         Provider = provider;
         _cluster = cluster;
+        Index = index;
     }
 
     public FakeTimeProvider Clock { get; }
@@ -42,7 +45,7 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
     public FakeOidcProvider Provider { get; }
 
     /// <summary>Shared by every silo of the kit, as PostgreSQL's table is.</summary>
-    public MemorySessionIndex Index { get; } = new();
+    public MemorySessionIndex Index { get; }
 
     public IGrainFactory Grains => _cluster.Client;
 
@@ -56,7 +59,11 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
     /// <param name="silos">How many silos the cluster starts with.</param>
     /// <param name="storage">Grain storage and reminders; memory ones when null.</param>
     /// <param name="services">More services for every silo (e.g. PostgreSQL's session index).</param>
-    public static async Task<BrokerGrainsKit> StartAsync(int silos = 1, Action<ISiloBuilder>? storage = null, Action<IServiceCollection>? services = null)
+    /// <param name="wakeupsFollowClock">False: grain timers and reminders stay on a clock that never moves, while the
+    /// grains' own clock (what they compare expiries with) moves as <see cref="Clock"/> does; for tests of what a call
+    /// does when its work is due and nothing woke the session yet (a late timer, a reminder not yet delivered).</param>
+    public static async Task<BrokerGrainsKit> StartAsync(
+        int silos = 1, Action<ISiloBuilder>? storage = null, Action<IServiceCollection>? services = null, bool wakeupsFollowClock = true)
     {
         // A real "now", so the fake's id_tokens pass validation; tests move it forward.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -72,7 +79,9 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
             // (messaging, membership, collection) on real time, or it would stand still.
             host.Services.AddSingleton<TimeProvider>(clock);
             host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
-            host.Services.AddKeyedSingleton<TimeProvider>(ReminderTimeProviderNames.Reminders, clock);
+            var wakeupClock = wakeupsFollowClock ? clock : new FakeTimeProvider(clock.GetUtcNow());
+            host.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Grains, wakeupClock);
+            host.Services.AddKeyedSingleton<TimeProvider>(ReminderTimeProviderNames.Reminders, wakeupClock);
             host.Services.AddSingleton<IDataProtectionProvider>(keys);
             host.Services.AddSingleton<ISessionIndex>(index);
             host.Services.AddBrokerGrains(
@@ -89,6 +98,8 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
                 });
             services?.Invoke(host.Services);
         });
+        // The client of the test cluster is a host of its own: it carries the provider's raw profile
+        // (a JsonObject) in grain calls as the silos do.
         builder.ConfigureClientHost(host => host.Services.AddBrokerSerialization());
         builder.ConfigureSilo((_, silo) =>
         {
@@ -105,7 +116,7 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var kit = new BrokerGrainsKit(clock, provider, cluster);
+        var kit = new BrokerGrainsKit(clock, provider, cluster, index);
         var tenant = kit.Grains.Tenant(kit.TenantId);
         await tenant.CreateAsync("Test", ["https://app.example/done"]);
         await tenant.PutConnectionAsync(provider.OidcConnection() with { Id = Connection });
@@ -122,6 +133,10 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
 
     public T SiloService<T>() where T : notnull => _cluster.GetSiloServiceProvider().GetRequiredService<T>();
 
+    /// <summary>The grain factory of one silo (0 = the first), to call grains from that silo rather than from the client.</summary>
+    public IGrainFactory GrainsOn(int siloIndex) =>
+        _cluster.GetSiloServiceProvider(_cluster.Silos[siloIndex].SiloAddress).GetRequiredService<IGrainFactory>();
+
     /// <summary>What the storage holds for a grain's state, as JSON with the silo's own serializer options.</summary>
     public async Task<string?> StoredJsonAsync<TState>(string stateName, string grainType, string key) where TState : new()
     {
@@ -132,6 +147,26 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
             return null;
         var serializer = _cluster.GetSiloServiceProvider().GetRequiredService<IGrainStorageSerializer>();
         return serializer.Serialize(state.State).ToString();
+    }
+
+    /// <summary>
+    /// Changes what the storage holds for a grain's state, as a dead silo's last write would have left it, with a
+    /// conditional write. The grain's activation, if any, does not see it: deactivate it first.
+    /// </summary>
+    public async Task EditStoredJsonAsync<TState>(string stateName, string grainType, string key, Action<JsonObject> edit) where TState : new()
+    {
+        var silo = _cluster.GetSiloServiceProvider();
+        var storage = silo.GetRequiredKeyedService<IGrainStorage>(BrokerStorage.Name);
+        var serializer = silo.GetRequiredService<IGrainStorageSerializer>();
+        var grain = GrainId.Create(grainType, key);
+        var state = new GrainState<TState>(new TState());
+        await storage.ReadStateAsync(stateName, grain, state);
+        if (!state.RecordExists)
+            throw new InvalidOperationException($"Nothing stored for {grain}.");
+        var json = JsonNode.Parse(serializer.Serialize(state.State).ToString())!.AsObject();
+        edit(json);
+        state.State = serializer.Deserialize<TState>(BinaryData.FromString(json.ToJsonString()));
+        await storage.WriteStateAsync(stateName, grain, state);
     }
 
     public Task<BeginLoginResult> BeginAsync(string state) =>
@@ -174,6 +209,21 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
         foreach (var session in _sessions)
             await Session(session).GetAsync(Tenant);
     }
+
+    /// <summary>
+    /// Moves the clock a step at a time until <paramref name="condition"/> holds, touching no grain: for work that
+    /// only a reminder starts. A reminder loads and waits for its tick in the background, and one due at or before
+    /// the moment it starts waiting ticks only once the clock moves again (Orleans gives such a tick a minimal
+    /// delay), so a single move of the clock could come too early.
+    /// </summary>
+    public Task AdvanceUntilAsync(TimeSpan step, Func<Task<bool>> condition, string what) =>
+        Eventually.HoldsAsync(async () =>
+        {
+            if (await condition())
+                return true;
+            Clock.Advance(step);
+            return false;
+        }, what);
 
     public async ValueTask DisposeAsync()
     {
