@@ -56,15 +56,36 @@ public sealed class OperationsTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.DoesNotContain("secret detail", await browserError.Content.ReadAsStringAsync());
     }
 
-    /// <summary>Throws for any request no route took, behind the real pipeline and its exception handler.</summary>
+    [Theory]
+    [InlineData("/api/silo-gone", "silo_unavailable")]
+    [InlineData("/api/state-raced", "conflict_retry")]
+    [InlineData("/api/call-timed-out", "silo_unavailable")]
+    public async Task A_grain_call_that_met_a_dead_silo_or_a_raced_state_is_a_503_with_retry_after(string path, string code)
+    {
+        using var host = new BrokerTestHost(services: s => s.AddTransient<IStartupFilter, ThrowingTail>());
+        using var client = host.CreateBrowser();
+
+        using var answer = await client.GetAsync(path);
+
+        await TestApi.AssertProblemAsync(answer, HttpStatusCode.ServiceUnavailable, code);
+        Assert.True(answer.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After in seconds");
+    }
+
+    /// <summary>Throws for any request no route took, behind the real pipeline and its exception handler:
+    /// what a grain call can throw at the front end, and a bug.</summary>
     private sealed class ThrowingTail : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
             next(app);
-            app.Run(context => context.Request.Path.Value!.Contains("boom")
-                ? throw new InvalidOperationException("secret detail")
-                : Task.CompletedTask);
+            app.Run(context => context.Request.Path.Value switch
+            {
+                "/api/silo-gone" => throw new Orleans.Runtime.SiloUnavailableException("the target silo became unavailable"),
+                "/api/state-raced" => throw new Orleans.Storage.InconsistentStateException("etag mismatch", "1", "2"),
+                "/api/call-timed-out" => throw new TimeoutException("response did not arrive on time"),
+                var path when path!.Contains("boom") => throw new InvalidOperationException("secret detail"),
+                _ => Task.CompletedTask,
+            });
         };
     }
 

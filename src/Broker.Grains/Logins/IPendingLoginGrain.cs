@@ -6,8 +6,9 @@ namespace Broker.Grains.Logins;
 /// <summary>
 /// One login between the redirect to the provider and its callback. Keyed by the <c>state</c> sent
 /// upstream (256 random bits), so the callback finds it and nothing else can. Completed at most once
-/// across the whole cluster: the grain marks itself consumed (a conditional write) before it
-/// exchanges the code; an expiry reminder deletes it if the user never comes back.
+/// across the whole cluster: the grain deletes its state (a conditional write) before it exchanges
+/// the code. One whose user never comes back expires with its stored time, and the host's storage
+/// housekeeping deletes its row.
 /// </summary>
 [Alias("login")]
 public interface IPendingLoginGrain : IGrainWithStringKey

@@ -4,9 +4,10 @@ using Broker.Grains.Tenants;
 namespace Broker.Grains.Sessions;
 
 /// <summary>
-/// A user's session with the upstream tokens it owns (encrypted at rest). A reminder refreshes the
-/// access token <c>refreshLeadSeconds</c> before it expires and re-arms itself; another ends the session
-/// at its absolute lifetime. Keyed by the session id (256 random bits).
+/// A user's session with the upstream tokens it owns (encrypted at rest). It refreshes the access
+/// token <c>refreshLeadSeconds</c> before it expires and ends itself at its absolute lifetime, on a
+/// grain timer while active and on a reminder when its activation was collected or its silo died.
+/// Keyed by the session id (256 random bits).
 /// </summary>
 [Alias("session")]
 public interface ISessionGrain : IGrainWithStringKey
