@@ -136,6 +136,64 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
         Assert.Equal(before.Count - 1, after.Count); // tenant, session and user stay, however old
     }
 
+    // Two clusters that do not know each other over one database: each grain below has an activation
+    // in both, as during a membership change. Only the conditional writes keep effects single.
+
+    [Fact]
+    public async Task A_state_completes_once_when_two_activations_race_it()
+    {
+        var other = await _kit.StartSplitBrainClusterAsync();
+        var stranger = new Broker.Grains.Tenants.TenantRef("another-tenant", "");
+        for (var i = 0; i < 5; i++)
+        {
+            var (state, callback) = await _kit.AuthorizeAsync();
+            // Both activations load the pending login (a callback on another tenant's URL uses nothing up).
+            await Task.WhenAll(_kit.Grains.PendingLogin(state).CompleteAsync(stranger, callback), other.PendingLogin(state).CompleteAsync(stranger, callback));
+
+            var outcomes = await Task.WhenAll(
+                _kit.Grains.PendingLogin(state).CompleteAsync(_kit.Tenant, callback),
+                other.PendingLogin(state).CompleteAsync(_kit.Tenant, callback));
+
+            Assert.Single(outcomes, o => o is Broker.Grains.Logins.CompleteLoginResult.Success);
+            Assert.Single(outcomes, o => o is Broker.Grains.Logins.CompleteLoginResult.Rejected);
+        }
+        Assert.Equal(5, _kit.Provider.RequestsTo("/token").Count);
+    }
+
+    [Fact]
+    public async Task A_handoff_code_is_redeemed_once_when_two_activations_race_it()
+    {
+        var other = await _kit.StartSplitBrainClusterAsync();
+        var (state, callback) = await _kit.AuthorizeAsync();
+        var success = Assert.IsType<Broker.Grains.Logins.CompleteLoginResult.Success>(await _kit.Grains.PendingLogin(state).CompleteAsync(_kit.Tenant, callback));
+        Assert.True(await _kit.Grains.HandoffCode(success.HandoffCode).PeekAsync(_kit.Tenant));
+        Assert.True(await other.HandoffCode(success.HandoffCode).PeekAsync(_kit.Tenant));
+
+        var redeemed = await Task.WhenAll(
+            _kit.Grains.HandoffCode(success.HandoffCode).RedeemAsync(_kit.Tenant),
+            other.HandoffCode(success.HandoffCode).RedeemAsync(_kit.Tenant));
+
+        Assert.Single(redeemed, r => r is not null);
+    }
+
+    [Fact]
+    public async Task A_refresh_token_is_presented_once_when_two_activations_refresh_at_once()
+    {
+        var other = await _kit.StartSplitBrainClusterAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            var session = await _kit.LoginAsync();
+            Assert.NotNull(await other.Session(session).GetAsync(_kit.Tenant)); // the second activation holds the state too
+            var before = _kit.RefreshRequests;
+
+            var outcomes = await Task.WhenAll(_kit.Session(session).RefreshAsync(_kit.Tenant), other.Session(session).RefreshAsync(_kit.Tenant));
+
+            Assert.Equal(before + 1, _kit.RefreshRequests);
+            Assert.Single(outcomes, o => o is TokenOutcome.Token);
+        }
+        Assert.Empty(_kit.Provider.RefusedRefreshes);
+    }
+
     private async Task<List<(string Type, string Key, string Json)>> RowsAsync()
     {
         var rows = new List<(string, string, string)>();

@@ -30,6 +30,8 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
     public const string Connection = "oidc";
 
     private readonly InProcessTestCluster _cluster;
+    private readonly List<InProcessTestCluster> _others = [];
+    private Setup _setup = null!;
     private readonly List<string> _sessions = [];
 
     private BrokerGrainsKit(FakeTimeProvider clock, FakeOidcProvider provider, InProcessTestCluster cluster, MemorySessionIndex index)
@@ -68,60 +70,85 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
         // A real "now", so the fake's id_tokens pass validation; tests move it forward.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var provider = await FakeOidcProvider.StartAsync(clock);
-        var keys = new EphemeralDataProtectionProvider();
-        var index = new MemorySessionIndex();
-        var builder = new InProcessTestClusterBuilder((short)silos);
-        builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSiloHost((_, host) =>
-        {
-            host.Logging.SetMinimumLevel(LogLevel.Warning);
-            // The grains, their timers and their reminders on the fake clock; Orleans' own machinery
-            // (messaging, membership, collection) on real time, or it would stand still.
-            host.Services.AddSingleton<TimeProvider>(clock);
-            host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
-            var wakeupClock = wakeupsFollowClock ? clock : new FakeTimeProvider(clock.GetUtcNow());
-            host.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Grains, wakeupClock);
-            host.Services.AddKeyedSingleton<TimeProvider>(ReminderTimeProviderNames.Reminders, wakeupClock);
-            host.Services.AddSingleton<IDataProtectionProvider>(keys);
-            host.Services.AddSingleton<ISessionIndex>(index);
-            host.Services.AddBrokerGrains(
-                new BrokerGrainOptions { PublicBaseUrl = new Uri("https://broker.example/"), UpstreamCallTimeout = TimeSpan.FromSeconds(2) },
-                new ConnectorOptions
-                {
-                    AllowHttpUpstreams = true,
-                    Http = new OutboundHttpOptions
-                    {
-                        AttemptTimeout = TimeSpan.FromSeconds(5),
-                        TotalTimeout = TimeSpan.FromSeconds(10),
-                        BaseDelay = TimeSpan.FromMilliseconds(10),
-                    },
-                });
-            services?.Invoke(host.Services);
-        });
-        // The client of the test cluster is a host of its own: it carries the provider's raw profile
-        // (a JsonObject) in grain calls as the silos do.
-        builder.ConfigureClientHost(host => host.Services.AddBrokerSerialization());
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.UseBrokerGrainDefaults();
-            if (storage is null)
-            {
-                silo.AddMemoryGrainStorage(BrokerStorage.Name);
-                silo.UseInMemoryReminderService();
-            }
-            else
-            {
-                storage(silo);
-            }
-        });
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        var kit = new BrokerGrainsKit(clock, provider, cluster, index);
+        var setup = new Setup(clock, provider, new EphemeralDataProtectionProvider(), new MemorySessionIndex(), storage, services, wakeupsFollowClock,
+            "broker-" + Guid.NewGuid().ToString("N")[..8]);
+        var kit = new BrokerGrainsKit(clock, provider, await setup.DeployAsync(silos), setup.Index) { _setup = setup };
         var tenant = kit.Grains.Tenant(kit.TenantId);
         await tenant.CreateAsync("Test", ["https://app.example/done"]);
         await tenant.PutConnectionAsync(provider.OidcConnection() with { Id = Connection });
         kit.Tenant = (await tenant.GetAsync())!.Ref;
         return kit;
+    }
+
+    /// <summary>
+    /// A second cluster over the same storage, service id, key ring, clock and provider that does not
+    /// know the first: a grain called through both has an activation in each, as during a membership
+    /// change or a partition (DESIGN.md §2). Only storage etags stand between the two; useful with
+    /// PostgreSQL storage, where both clusters read and write the same rows.
+    /// </summary>
+    public async Task<IGrainFactory> StartSplitBrainClusterAsync()
+    {
+        var other = await _setup.DeployAsync(1);
+        _others.Add(other);
+        return other.Client;
+    }
+
+    /// <summary>What every cluster of one kit shares.</summary>
+    private sealed record Setup(
+        FakeTimeProvider Clock, FakeOidcProvider Provider, IDataProtectionProvider Keys, MemorySessionIndex Index,
+        Action<ISiloBuilder>? Storage, Action<IServiceCollection>? Services, bool WakeupsFollowClock, string ServiceId)
+    {
+        public async Task<InProcessTestCluster> DeployAsync(int silos)
+        {
+            var builder = new InProcessTestClusterBuilder((short)silos);
+            builder.Options.ConfigureFileLogging = false;
+            builder.Options.ServiceId = ServiceId;
+            builder.ConfigureSiloHost((_, host) =>
+            {
+                host.Logging.SetMinimumLevel(LogLevel.Warning);
+                // The grains, their timers and their reminders on the fake clock; Orleans' own machinery
+                // (messaging, membership, collection) on real time, or it would stand still.
+                host.Services.AddSingleton<TimeProvider>(Clock);
+                host.Services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+                var wakeupClock = WakeupsFollowClock ? Clock : new FakeTimeProvider(Clock.GetUtcNow());
+                host.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Grains, wakeupClock);
+                host.Services.AddKeyedSingleton<TimeProvider>(ReminderTimeProviderNames.Reminders, wakeupClock);
+                host.Services.AddSingleton(Keys);
+                host.Services.AddSingleton<ISessionIndex>(Index);
+                host.Services.AddBrokerGrains(
+                    new BrokerGrainOptions { PublicBaseUrl = new Uri("https://broker.example/"), UpstreamCallTimeout = TimeSpan.FromSeconds(2) },
+                    new ConnectorOptions
+                    {
+                        AllowHttpUpstreams = true,
+                        Http = new OutboundHttpOptions
+                        {
+                            AttemptTimeout = TimeSpan.FromSeconds(5),
+                            TotalTimeout = TimeSpan.FromSeconds(10),
+                            BaseDelay = TimeSpan.FromMilliseconds(10),
+                        },
+                    });
+                Services?.Invoke(host.Services);
+            });
+            // The client of the test cluster is a host of its own: it carries the provider's raw profile
+            // (a JsonObject) in grain calls as the silos do.
+            builder.ConfigureClientHost(host => host.Services.AddBrokerSerialization());
+            builder.ConfigureSilo((_, silo) =>
+            {
+                silo.UseBrokerGrainDefaults();
+                if (Storage is null)
+                {
+                    silo.AddMemoryGrainStorage(BrokerStorage.Name);
+                    silo.UseInMemoryReminderService();
+                }
+                else
+                {
+                    Storage(silo);
+                }
+            });
+            var cluster = builder.Build();
+            await cluster.DeployAsync();
+            return cluster;
+        }
     }
 
     /// <summary>Adds a silo to the cluster and waits until the others know it.</summary>
@@ -227,6 +254,8 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var other in _others)
+            await other.DisposeAsync();
         await _cluster.DisposeAsync();
         await Provider.DisposeAsync();
     }
