@@ -31,11 +31,19 @@ internal sealed class OrleansSchemaDatabase : IAsyncDisposable
     public static async Task<OrleansSchemaDatabase> CreateAsync()
     {
         var database = await TestDatabase.CreateAsync();
-        var dataSource = database.CreateDataSource();
-        await new PostgresMigrator(dataSource).MigrateAsync();
-        var schema = new OrleansSchemaDatabase(database, dataSource);
-        await schema.ExecuteAsync($"ALTER DATABASE \"{database.Name}\" SET TimeZone = 'Pacific/Chatham'");
-        return schema;
+        var schema = new OrleansSchemaDatabase(database, database.CreateDataSource());
+        try
+        {
+            await new PostgresMigrator(schema.DataSource).MigrateAsync();
+            await schema.ExecuteAsync($"ALTER DATABASE \"{database.Name}\" SET TimeZone = 'Pacific/Chatham'");
+            return schema;
+        }
+        catch
+        {
+            // The caller never gets it, so nobody else would drop it.
+            await schema.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task<int> ExecuteAsync(string sql, params object[] parameters)

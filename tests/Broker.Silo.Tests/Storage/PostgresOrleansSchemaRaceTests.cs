@@ -24,15 +24,7 @@ public sealed class PostgresOrleansSchemaRaceTests : IAsyncLifetime
     private OrleansSchemaDatabase _database = null!;
     private OrleansSchemaSilo? _silo;
 
-    public async Task InitializeAsync()
-    {
-        _database = await OrleansSchemaDatabase.CreateAsync();
-        // Before the silo starts: the provider reads its query texts once, at start.
-        var patched = await _database.ScalarAsync<string>(
-            "UPDATE orleansquery SET querytext = replace(querytext, 'now(), 1', $1) WHERE querykey = 'WriteToStorageKey' RETURNING querytext",
-            $"now(), 1 FROM (SELECT pg_advisory_xact_lock_shared({BarrierKey})) AS barrier");
-        Assert.Contains("barrier", patched);
-    }
+    public async Task InitializeAsync() => _database = await OrleansSchemaDatabase.CreateAsync();
 
     public async Task DisposeAsync()
     {
@@ -46,6 +38,11 @@ public sealed class PostgresOrleansSchemaRaceTests : IAsyncLifetime
     [InlineData("guid")] // no key extension: grainidextensionstring is NULL, so this needs NULLS NOT DISTINCT
     public async Task Of_several_first_writes_at_once_exactly_one_wins_and_the_grain_stays_readable(string keyKind)
     {
+        // Before the silo starts: the provider reads its query texts once, at start.
+        var patched = await _database.ScalarAsync<string>(
+            "UPDATE orleansquery SET querytext = replace(querytext, 'now(), 1', $1) WHERE querykey = 'WriteToStorageKey' RETURNING querytext",
+            $"now(), 1 FROM (SELECT pg_advisory_xact_lock_shared({BarrierKey})) AS barrier");
+        Assert.Contains("barrier", patched);
         _silo = await OrleansSchemaSilo.StartWithStorageAsync(_database.ConnectionString, _serviceId);
         var storage = _silo.Services.GetRequiredKeyedService<IGrainStorage>(BrokerStorage.Name);
         var id = keyKind == "string"

@@ -12,59 +12,56 @@ public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
     // An hour ahead: the silo's own reminder service loads these rows too, and must not fire them.
     private readonly DateTime _startAt = new DateTime(DateTime.UtcNow.AddHours(1).Ticks / 10 * 10, DateTimeKind.Utc);
     private OrleansSchemaDatabase _database = null!;
-    private OrleansSchemaSilo _silo = null!;
-    private IReminderTable _table = null!;
+    private OrleansSchemaSilo? _silo;
 
-    public async Task InitializeAsync()
-    {
-        _database = await OrleansSchemaDatabase.CreateAsync();
-        _silo = await OrleansSchemaSilo.StartWithStorageAsync(_database.ConnectionString, _serviceId);
-        _table = _silo.Service<IReminderTable>();
-    }
+    public async Task InitializeAsync() => _database = await OrleansSchemaDatabase.CreateAsync();
 
     public async Task DisposeAsync()
     {
-        await _silo.DisposeAsync();
+        if (_silo is not null)
+            await _silo.DisposeAsync();
         await _database.DisposeAsync();
     }
 
     [Fact]
     public async Task A_reminder_is_upserted_read_and_removed_only_with_its_current_etag()
     {
+        var table = await StartAsync();
         var grain = NewGrainId();
         var other = NewGrainId();
-        Assert.Equal("0", await _table.UpsertRow(Entry(grain, "wake", TimeSpan.FromMinutes(1))));
-        Assert.Equal("0", await _table.UpsertRow(Entry(grain, "purge", TimeSpan.FromHours(1))));
-        Assert.Equal("0", await _table.UpsertRow(Entry(other, "wake", TimeSpan.FromMinutes(1))));
+        Assert.Equal("0", await table.UpsertRow(Entry(grain, "wake", TimeSpan.FromMinutes(1))));
+        Assert.Equal("0", await table.UpsertRow(Entry(grain, "purge", TimeSpan.FromHours(1))));
+        Assert.Equal("0", await table.UpsertRow(Entry(other, "wake", TimeSpan.FromMinutes(1))));
 
-        Assert.Equal("1", await _table.UpsertRow(Entry(grain, "wake", TimeSpan.FromMinutes(5))));
+        Assert.Equal("1", await table.UpsertRow(Entry(grain, "wake", TimeSpan.FromMinutes(5))));
 
-        var wake = await _table.ReadRow(grain, "wake");
+        var wake = await table.ReadRow(grain, "wake");
         Assert.NotNull(wake);
         Assert.Equal((grain, "wake", "1", TimeSpan.FromMinutes(5)), (wake.GrainId, wake.ReminderName, wake.ETag, wake.Period));
         Assert.Equal(_startAt, wake.StartAt.ToUniversalTime()); // to the microsecond, whatever the database's TimeZone
-        Assert.Equal(["purge", "wake"], (await _table.ReadRows(grain)).Reminders.Select(r => r.ReminderName).Order(StringComparer.Ordinal));
-        Assert.Null(await _table.ReadRow(grain, "missing"));
+        Assert.Equal(["purge", "wake"], (await table.ReadRows(grain)).Reminders.Select(r => r.ReminderName).Order(StringComparer.Ordinal));
+        Assert.Null(await table.ReadRow(grain, "missing"));
 
-        Assert.False(await _table.RemoveRow(grain, "wake", "0"));
-        Assert.NotNull(await _table.ReadRow(grain, "wake"));
-        Assert.True(await _table.RemoveRow(grain, "wake", "1"));
-        Assert.Null(await _table.ReadRow(grain, "wake"));
-        Assert.False(await _table.RemoveRow(grain, "wake", "1"));
+        Assert.False(await table.RemoveRow(grain, "wake", "0"));
+        Assert.NotNull(await table.ReadRow(grain, "wake"));
+        Assert.True(await table.RemoveRow(grain, "wake", "1"));
+        Assert.Null(await table.ReadRow(grain, "wake"));
+        Assert.False(await table.RemoveRow(grain, "wake", "1"));
 
-        Assert.Equal(["purge"], (await _table.ReadRows(grain)).Reminders.Select(r => r.ReminderName));
-        Assert.Equal(["wake"], (await _table.ReadRows(other)).Reminders.Select(r => r.ReminderName));
+        Assert.Equal(["purge"], (await table.ReadRows(grain)).Reminders.Select(r => r.ReminderName));
+        Assert.Equal(["wake"], (await table.ReadRows(other)).Reminders.Select(r => r.ReminderName));
     }
 
     [Fact]
     public async Task Ring_range_reads_return_exactly_the_reminders_whose_grain_hash_is_in_the_range()
     {
+        var table = await StartAsync();
         var hashes = new Dictionary<GrainId, uint>();
         for (var i = 0; i < 300; i++)
         {
             var grain = NewGrainId();
             hashes[grain] = grain.GetUniformHashCode();
-            await _table.UpsertRow(Entry(grain, "wake", TimeSpan.FromMinutes(1)));
+            await table.UpsertRow(Entry(grain, "wake", TimeSpan.FromMinutes(1)));
         }
         // The same reminders under another service: a range read must never return them.
         await _database.ExecuteAsync("""
@@ -97,11 +94,11 @@ public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
             // The ring range (begin, end], wrapping past uint.MaxValue when begin >= end.
             var expected = hashes.Where(h => begin < end ? h.Value > begin && h.Value <= end : h.Value > begin || h.Value <= end)
                 .Select(h => h.Key.ToString()).Order(StringComparer.Ordinal).ToList();
-            var actual = (await _table.ReadRows(begin, end)).Reminders
+            var actual = (await table.ReadRows(begin, end)).Reminders
                 .Select(r => r.GrainId.ToString()).Order(StringComparer.Ordinal).ToList();
             Assert.True(expected.SequenceEqual(actual), $"({begin:X8}, {end:X8}]: expected {expected.Count} reminders, read {actual.Count}");
         }
-        Assert.Equal(300, (await _table.ReadRows(0, 0)).Reminders.Count);
+        Assert.Equal(300, (await table.ReadRows(0, 0)).Reminders.Count);
     }
 
     [Fact]
@@ -137,6 +134,12 @@ public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<IReminderTable> StartAsync()
+    {
+        _silo = await OrleansSchemaSilo.StartWithStorageAsync(_database.ConnectionString, _serviceId);
+        return _silo.Service<IReminderTable>();
     }
 
     private ReminderEntry Entry(GrainId grain, string name, TimeSpan period) =>
