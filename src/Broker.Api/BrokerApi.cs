@@ -53,7 +53,7 @@ public static class BrokerApi
     public static WebApplication MapBrokerApi(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<BrokerApiOptions>();
-        var routes = app.MapGroup("").AnswerHeadWhereGet();
+        var routes = app.MapGroup("").AnswerHeadWhereGet().RetryOnceWhenASiloIsGone();
         routes.MapOpenApi();
         routes.MapAdminEndpoints();
         routes.MapTenantEndpoints();

@@ -31,7 +31,7 @@ internal static class ErrorResponses
             _ when IsClientFault(exception) => (StatusCodes.Status400BadRequest, "invalid_request", "The request could not be read."),
             // Two activations of one grain raced (a membership change); the loser changed nothing and may retry.
             InconsistentStateException => (StatusCodes.Status503ServiceUnavailable, "conflict_retry", "The request collided with another; try again."),
-            // The grain's silo died and the one retry (SiloCallRetry) met it too, or the call timed out.
+            // The grain's silo died and the one retry (SiloGoneRetry) met it too, or the call timed out.
             OrleansMessageRejectionException or TimeoutException => (StatusCodes.Status503ServiceUnavailable, "silo_unavailable", "A server of this service went away; try again."),
             _ => (StatusCodes.Status500InternalServerError, "server_error", "Something went wrong on our side."),
         };

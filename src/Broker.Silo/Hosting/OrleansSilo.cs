@@ -46,7 +46,6 @@ public static class OrleansSilo
                 // A stopping silo hands its activations over quickly: the host allows 15 s in all.
                 o.DeactivationTimeout = TimeSpan.FromSeconds(5);
             });
-            silo.AddOutgoingGrainCallFilter<SiloCallRetry>();
         });
         return builder;
     }

@@ -131,7 +131,8 @@ public sealed partial class SiloProcess : IAsyncDisposable
             info.Environment[key] = value;
 
         var process = new Process { StartInfo = info };
-        var silo = new SiloProcess(process) { SiloPort = int.Parse(info.Environment["Broker__Cluster__SiloPort"]!, System.Globalization.CultureInfo.InvariantCulture) };
+        // A test may give a bad port on purpose (start-up must refuse it).
+        var silo = new SiloProcess(process) { SiloPort = int.TryParse(info.Environment["Broker__Cluster__SiloPort"], out var port) ? port : 0 };
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
