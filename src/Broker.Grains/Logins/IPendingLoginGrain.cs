@@ -10,7 +10,7 @@ namespace Broker.Grains.Logins;
 /// the code. One whose user never comes back expires with its stored time, and the host's storage
 /// housekeeping deletes its row.
 /// </summary>
-[Alias("login")]
+[Alias("login"), GrainInterfaceType("login")]
 public interface IPendingLoginGrain : IGrainWithStringKey
 {
     /// <summary>Stores the login and returns where to send the browser.</summary>

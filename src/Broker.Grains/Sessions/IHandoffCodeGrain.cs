@@ -7,7 +7,7 @@ namespace Broker.Grains.Sessions;
 /// The one-time code the callback gives the app (valid 60 s). The app's back end redeems it with its
 /// API key for the session. Keyed by the code (256 random bits).
 /// </summary>
-[Alias("handoff")]
+[Alias("handoff"), GrainInterfaceType("handoff")]
 public interface IHandoffCodeGrain : IGrainWithStringKey
 {
     Task CreateAsync(TenantRef tenant, string sessionId, DateTimeOffset expiresAt);

@@ -9,7 +9,7 @@ namespace Broker.Grains.Sessions;
 /// grain timer while active and on a reminder when its activation was collected or its silo died.
 /// Keyed by the session id (256 random bits).
 /// </summary>
-[Alias("session")]
+[Alias("session"), GrainInterfaceType("session")]
 public interface ISessionGrain : IGrainWithStringKey
 {
     Task StartAsync(NewSession session);

@@ -5,7 +5,7 @@ namespace Broker.Grains.Tenants;
 /// and their tokens revoked upstream, in the background, with the connections handed over at
 /// deletion; then the connections are forgotten. One per deleted life of a tenant.
 /// </summary>
-[Alias("retired-tenant")]
+[Alias("retired-tenant"), GrainInterfaceType("retired-tenant")]
 public interface IRetiredTenantGrain : IGrainWithStringKey
 {
     /// <summary>Takes over the connections (secrets still encrypted) and starts at once. Reaping begins

@@ -8,7 +8,7 @@ namespace Broker.Grains.Tenants;
 /// rest). Keyed by tenant id. A deleted tenant leaves a tombstone, so its old keys answer 401
 /// rather than looking like a tenant that never was (DESIGN.md §6).
 /// </summary>
-[Alias("tenant")]
+[Alias("tenant"), GrainInterfaceType("tenant")]
 public interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>Creates the tenant (or re-creates a deleted one) and returns its first API key, shown once.</summary>

@@ -8,7 +8,7 @@ namespace Broker.Grains.Users;
 /// which is derived from (tenant life, connection, subject) by <see cref="UserIds.For"/>, so login finds
 /// the user without an index and the REST API finds it by the id it was given.
 /// </summary>
-[Alias("user")]
+[Alias("user"), GrainInterfaceType("user")]
 public interface IUserGrain : IGrainWithStringKey
 {
     /// <summary>Records a login: creates the user at first login, updates the profile, links the session.</summary>

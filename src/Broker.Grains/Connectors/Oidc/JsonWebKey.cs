@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Broker.Grains.Connectors.OAuth2;
@@ -12,6 +13,11 @@ public sealed class JsonWebKey
 {
     private readonly RSAParameters? rsa;
     private readonly ECParameters? ec;
+
+    // Importing a key costs more than a verification (OpenSSL decodes it each time), and the same
+    // few keys verify every login's id_token: imported keys are kept for reuse, one per concurrent
+    // verification, since an instance is not documented to be safe for concurrent use.
+    private readonly ConcurrentBag<AsymmetricAlgorithm> imported = [];
 
     private JsonWebKey(string? keyId, string? algorithm, RSAParameters? rsa, ECParameters? ec)
     {
@@ -69,22 +75,29 @@ public sealed class JsonWebKey
             "384" => HashAlgorithmName.SHA384,
             _ => HashAlgorithmName.SHA512,
         };
+        if (!imported.TryTake(out var key))
+        {
+            key = rsa is { } rsaParameters ? RSA.Create(rsaParameters) : ECDsa.Create(ec!.Value);
+        }
+
         try
         {
-            if (rsa is { } rsaParameters)
+            return key switch
             {
-                using var key = RSA.Create(rsaParameters);
-                var padding = alg.StartsWith("PS", StringComparison.Ordinal) ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
-                return key.VerifyData(data, signature, hash, padding);
-            }
-
-            using var ecdsa = ECDsa.Create(ec!.Value);
-            // JWS carries R||S (IEEE P1363), the .NET default for VerifyData (RFC 7518 §3.4).
-            return ecdsa.VerifyData(data, signature, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+                RSA rsaKey => rsaKey.VerifyData(data, signature, hash,
+                    alg.StartsWith("PS", StringComparison.Ordinal) ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1),
+                // JWS carries R||S (IEEE P1363), the .NET default for VerifyData (RFC 7518 §3.4).
+                ECDsa ecKey => ecKey.VerifyData(data, signature, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+                _ => false,
+            };
         }
         catch (CryptographicException)
         {
             return false;
+        }
+        finally
+        {
+            imported.Add(key);
         }
     }
 
