@@ -66,9 +66,11 @@ public sealed partial class SessionGrain(
             CreatedAt = now,
         };
         StoreTokens(session.Tokens, now);
-        await state.WriteStateAsync();
-        await index.AddAsync(session.Tenant, new IndexedSession(Id, session.ConnectionId, session.UserId));
-        await ArmAsync();
+        // The state, the index row and the reminder are independent writes: at once.
+        await Task.WhenAll(
+            state.WriteStateAsync(),
+            index.AddAsync(session.Tenant, new IndexedSession(Id, session.ConnectionId, session.UserId)),
+            ArmAsync());
     }
 
     public async Task<SessionView?> GetAsync(TenantRef tenant) =>
