@@ -28,32 +28,31 @@ public static class SessionEndpoints
     }
 
     /// <summary>
-    /// Redeems a hand-off code. The code is only peeked at before authentication and redeemed after
+    /// Redeems a hand-off code. The code is only checked before authentication and redeemed after
     /// it, so a call with a wrong key (or over the rate limit) never uses up a user's login.
     /// </summary>
-    public static async Task<Results<Ok<ExchangeResponse>, ProblemHttpResult>> ExchangeAsync(string tenant, HttpContext http, IGrainFactory grains)
+    public static async Task<Results<Ok<ExchangeResponse>, ProblemHttpResult>> ExchangeAsync(string tenant, HttpContext http, IGrainFactory grains, HandoffCodes codes)
     {
         var body = await JsonBody.ReadAsync<ExchangeBody>(http.Request, b => b.Code is null
             ? new Dictionary<string, string[]> { ["code"] = ["is required."] }
             : new Dictionary<string, string[]>());
         var code = body.Value?.Code;
-        // A code of the wrong shape cannot be one of ours: invalid_grant without asking a grain.
-        var handoff = code is not null && RandomIds.IsWellFormed(code) ? grains.HandoffCode(code) : null;
+        HandoffCode? handoff = null;
         var check = await ApiChecks.RunAsync(http, new Rules
         {
             Ids = [("tenant", Ids.IsTenantOrConnection(tenant))],
             Body = body.Check,
             Tenant = tenant,
-            GrantIsValidAsync = async owner => handoff is not null && await handoff.PeekAsync(owner),
+            // A code of the wrong shape cannot be one of ours: invalid_grant without decrypting it.
+            GrantIsValidAsync = async owner =>
+                HandoffCodes.IsWellFormed(code) && (handoff = codes.Read(code!, owner)) is not null
+                && await grains.Session(handoff.SessionId).CanRedeemHandoffAsync(owner),
             RateLimit = RateLimitedRoute.Exchange,
         });
         if (check.Refused is { } refused)
             return refused;
 
-        var owner = check.Tenant!;
-        var sessionId = await handoff!.RedeemAsync(owner);
-        var view = sessionId is null ? null : await grains.Session(sessionId).GetAsync(owner);
-        if (view is null)
+        if (await grains.Session(handoff!.SessionId).RedeemHandoffAsync(check.Tenant!) is not { } view)
             return Problems.InvalidGrant();
         NoStore(http);
         return TypedResults.Ok(new ExchangeResponse(view.SessionId, UserResponse.From(view.User), view.ExpiresAt));

@@ -28,8 +28,6 @@ public static class GrainKeys
 
     public static ISessionGrain Session(this IGrainFactory grains, string sessionId) => Get<ISessionGrain>(grains, "session", "s:" + sessionId);
 
-    public static IHandoffCodeGrain HandoffCode(this IGrainFactory grains, string code) => Get<IHandoffCodeGrain>(grains, "handoff", "h:" + code);
-
     public static IUserGrain User(this IGrainFactory grains, string userId) => Get<IUserGrain>(grains, "user", "u:" + userId);
 
     /// <param name="type">The grain's <c>[GrainType]</c>, which its interface's <c>[GrainInterfaceType]</c> repeats.</param>

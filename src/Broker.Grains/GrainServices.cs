@@ -28,6 +28,7 @@ public static class GrainServices
         services.AddSingleton<ConnectorFactory>();
         services.AddSingleton<SecretProtector>();
         services.AddSingleton<UpstreamProxy>();
+        services.AddSingleton<HandoffCodes>();
         // The host registers PostgreSQL's first where it runs on PostgreSQL.
         services.TryAddSingleton<ISessionIndex, MemorySessionIndex>();
         return services.AddBrokerSerialization();

@@ -15,6 +15,7 @@ public sealed class PendingLoginGrain(
     [PersistentState("login", BrokerStorage.Name)] IPersistentState<PendingLoginState> state,
     ConnectorFactory connectors,
     SecretProtector secrets,
+    HandoffCodes handoffCodes,
     BrokerGrainOptions options,
     TimeProvider time,
     ILogger<PendingLoginGrain> logger) : Grain, IPendingLoginGrain
@@ -119,14 +120,13 @@ public sealed class PendingLoginGrain(
         var userId = UserIds.For(login.Tenant, login.ConnectionId, profile.Subject);
         var user = new UserView(userId, profile.Subject, login.ConnectionId, profile.Name, profile.Email, profile.AvatarUrl, profile.Raw);
         var sessionId = RandomIds.New();
-        var code = RandomIds.New();
-        // Three grains, three writes that do not depend on each other: made at once, each a round
-        // trip to storage. The code reaches the app only after all three are stored.
+        // Two grains, two writes that do not depend on each other: made at once. The code reaches the
+        // app only after both are stored.
         await Task.WhenAll(
             GrainFactory.Session(sessionId).StartAsync(new NewSession(
                 login.Tenant, login.ConnectionId, userId, user, upstream.Tokens, policy.RefreshLeadSeconds, policy.LifetimeSeconds)),
-            GrainFactory.User(userId).LinkSessionAsync(login.Tenant, user, sessionId),
-            GrainFactory.HandoffCode(code).CreateAsync(login.Tenant, sessionId, time.GetUtcNow() + options.HandoffLifetime));
+            GrainFactory.User(userId).LinkSessionAsync(login.Tenant, user, sessionId));
+        var code = handoffCodes.Create(new HandoffCode(login.Tenant, sessionId, time.GetUtcNow() + options.HandoffLifetime));
         return new CompleteLoginResult.Success(login.ReturnTo, code, login.AppState);
     }
 }

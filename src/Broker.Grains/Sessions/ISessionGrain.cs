@@ -17,6 +17,14 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>The session, or null when it never existed, belongs to another tenant, or ended over an hour ago.</summary>
     Task<SessionView?> GetAsync(TenantRef tenant);
 
+    /// <summary>Whether the session's hand-off code (<see cref="HandoffCodes"/>) can still be redeemed, without redeeming it.</summary>
+    [Orleans.Concurrency.ReadOnly]
+    Task<bool> CanRedeemHandoffAsync(TenantRef tenant);
+
+    /// <summary>Redeems the session's hand-off code, once: the session, or null when it was redeemed already
+    /// (here or by another activation), ended, or is another tenant's.</summary>
+    Task<SessionView?> RedeemHandoffAsync(TenantRef tenant);
+
     /// <summary>A currently valid access token, refreshed first when it is about to expire.</summary>
     Task<TokenOutcome> GetTokenAsync(TenantRef tenant);
 

@@ -76,6 +76,27 @@ public sealed partial class SessionGrain(
     public async Task<SessionView?> GetAsync(TenantRef tenant) =>
         await FindAsync(tenant) ? View() : null;
 
+    public async Task<bool> CanRedeemHandoffAsync(TenantRef tenant) =>
+        await FindAsync(tenant) && State.Status == SessionStatus.Active && !State.HandoffRedeemed;
+
+    public async Task<SessionView?> RedeemHandoffAsync(TenantRef tenant)
+    {
+        if (!await CanRedeemHandoffAsync(tenant))
+            return null;
+        State.HandoffRedeemed = true;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Orleans.Storage.InconsistentStateException)
+        {
+            // Another activation wrote first (it may have redeemed the code): this one redeems nothing.
+            await state.ReadStateAsync();
+            return null;
+        }
+        return View();
+    }
+
     public Task<TokenOutcome> GetTokenAsync(TenantRef tenant) => TokenAsync(tenant, force: false);
 
     public Task<TokenOutcome> RefreshAsync(TenantRef tenant) => TokenAsync(tenant, force: true);

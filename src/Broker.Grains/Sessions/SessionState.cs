@@ -38,6 +38,9 @@ public sealed class SessionState
     public string? RefreshLeaseOwner { get; set; }
     public DateTimeOffset? RefreshLeaseUntil { get; set; }
 
+    /// <summary>Set when the app redeemed the hand-off code of the login that made the session.</summary>
+    public bool HandoffRedeemed { get; set; }
+
     public DateTimeOffset? EndedAt { get; set; }
     public string? EndReason { get; set; }
     public bool RevocationPending { get; set; }

@@ -4,10 +4,10 @@ using Npgsql;
 namespace Broker.Silo.Postgres;
 
 /// <summary>
-/// Deletes the state of pending logins and hand-off codes that were never used: a login whose user
-/// never came back, a code no back end redeemed. Both are expired long before (10 min, 60 s), and
-/// a used one deletes its own row; a row untouched for an hour is only garbage. Sweeping them here
-/// costs one statement every few minutes instead of a reminder written and deleted per login.
+/// Deletes the state of pending logins that were never completed: the user never came back. Each is
+/// expired long before (10 min), and a completed one deletes its own row; a row untouched for an
+/// hour is only garbage. Sweeping them here costs one statement every few minutes instead of a
+/// reminder written and deleted per login.
 /// Every silo sweeps; the statement is idempotent.
 /// </summary>
 public sealed class StorageHousekeeping(NpgsqlDataSource dataSource, ClusterSettings cluster, ILogger<StorageHousekeeping> logger) : BackgroundService
@@ -34,7 +34,7 @@ public sealed class StorageHousekeeping(NpgsqlDataSource dataSource, ClusterSett
         {
             await using var command = dataSource.CreateCommand("""
                 DELETE FROM orleansstorage
-                WHERE serviceid = $1 AND graintypestring IN ('login', 'handoff') AND modifiedon < now() - interval '1 hour'
+                WHERE serviceid = $1 AND graintypestring = 'login' AND modifiedon < now() - interval '1 hour'
                 """);
             command.Parameters.Add(new() { Value = cluster.ServiceId });
             return await command.ExecuteNonQueryAsync(cancellationToken);

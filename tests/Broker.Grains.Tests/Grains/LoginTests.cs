@@ -20,7 +20,8 @@ public sealed class LoginTests
 
         var success = Assert.IsType<CompleteLoginResult.Success>(await login.CompleteAsync(kit.Tenant, callback));
         Assert.Equal(("https://app.example/done", "app-state"), (success.ReturnTo, success.AppState));
-        Assert.True(RandomIds.IsWellFormed(success.HandoffCode));
+        Assert.True(Broker.Grains.Sessions.HandoffCodes.IsWellFormed(success.HandoffCode));
+        Assert.NotNull(kit.SessionOf(success.HandoffCode));
 
         Assert.IsType<CompleteLoginResult.Rejected>(await login.CompleteAsync(kit.Tenant, callback));
         Assert.Null(await kit.StoredJsonAsync<PendingLoginState>("login", "login", "l:" + state));
@@ -184,15 +185,37 @@ public sealed class HandoffAndUserTests
         await using var kit = await BrokerGrainsKit.StartAsync();
         var (state, callback) = await kit.AuthorizeAsync();
         var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.PendingLogin(state).CompleteAsync(kit.Tenant, callback));
-        var code = kit.Grains.HandoffCode(success.HandoffCode);
+        var codes = kit.SiloService<HandoffCodes>();
+        var stranger = new TenantRef("another-tenant", "");
+        var session = kit.Session(kit.SessionOf(success.HandoffCode)!);
 
-        Assert.False(await code.PeekAsync(new TenantRef("another-tenant", "")));
-        Assert.Null(await code.RedeemAsync(new TenantRef("another-tenant", "")));
-        Assert.True(await code.PeekAsync(kit.Tenant));
-        Assert.True(await code.PeekAsync(kit.Tenant)); // peeking does not use it up
-        Assert.NotNull(await code.RedeemAsync(kit.Tenant));
-        Assert.Null(await code.RedeemAsync(kit.Tenant));
-        Assert.False(await code.PeekAsync(kit.Tenant));
+        // Another tenant (or another life of this one) cannot read the code, nor redeem the session's.
+        Assert.Null(codes.Read(success.HandoffCode, stranger));
+        Assert.Null(codes.Read(success.HandoffCode, kit.Tenant with { Incarnation = "earlier" }));
+        Assert.False(await session.CanRedeemHandoffAsync(stranger));
+        Assert.Null(await session.RedeemHandoffAsync(stranger));
+        Assert.True(await session.CanRedeemHandoffAsync(kit.Tenant));
+        Assert.True(await session.CanRedeemHandoffAsync(kit.Tenant)); // asking does not use it up
+        Assert.NotNull(await session.RedeemHandoffAsync(kit.Tenant));
+        Assert.Null(await session.RedeemHandoffAsync(kit.Tenant));
+        Assert.False(await session.CanRedeemHandoffAsync(kit.Tenant));
+    }
+
+    [Fact]
+    public async Task A_handoff_code_cannot_be_made_or_altered_without_the_key_ring()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, callback) = await kit.AuthorizeAsync();
+        var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.PendingLogin(state).CompleteAsync(kit.Tenant, callback));
+        var codes = kit.SiloService<HandoffCodes>();
+        var sessionId = kit.SessionOf(success.HandoffCode)!;
+
+        Assert.DoesNotContain(sessionId, success.HandoffCode); // the session id is not readable from the code
+        var flipped = success.HandoffCode[..^2] + (success.HandoffCode[^2] == 'A' ? 'B' : 'A') + success.HandoffCode[^1];
+        Assert.Null(codes.Read(flipped, kit.Tenant));
+        var forged = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(System.Text.Encoding.UTF8.GetBytes(
+            $"{kit.TenantId}\n{kit.Tenant.Incarnation}\n{sessionId}\n{kit.Clock.GetUtcNow().AddMinutes(1).ToUnixTimeMilliseconds()}"));
+        Assert.Null(codes.Read(forged, kit.Tenant));
     }
 
     [Fact]
@@ -202,9 +225,10 @@ public sealed class HandoffAndUserTests
         var (state, callback) = await kit.AuthorizeAsync();
         var success = Assert.IsType<CompleteLoginResult.Success>(await kit.Grains.PendingLogin(state).CompleteAsync(kit.Tenant, callback));
 
+        Assert.NotNull(kit.SessionOf(success.HandoffCode));
         kit.Clock.Advance(TimeSpan.FromSeconds(60));
 
-        Assert.Null(await kit.Grains.HandoffCode(success.HandoffCode).RedeemAsync(kit.Tenant));
+        Assert.Null(kit.SessionOf(success.HandoffCode));
     }
 
     [Fact]

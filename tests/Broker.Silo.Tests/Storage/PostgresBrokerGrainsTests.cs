@@ -110,7 +110,7 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
-    public async Task Housekeeping_deletes_pending_logins_and_codes_nobody_used_for_an_hour_and_nothing_else()
+    public async Task Housekeeping_deletes_pending_logins_nobody_completed_for_an_hour_and_nothing_else()
     {
         var (abandoned, _) = await _kit.AuthorizeAsync();
         var (fresh, _) = await _kit.AuthorizeAsync();
@@ -166,12 +166,11 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
         var other = await _kit.StartSplitBrainClusterAsync();
         var (state, callback) = await _kit.AuthorizeAsync();
         var success = Assert.IsType<Broker.Grains.Logins.CompleteLoginResult.Success>(await _kit.Grains.PendingLogin(state).CompleteAsync(_kit.Tenant, callback));
-        Assert.True(await _kit.Grains.HandoffCode(success.HandoffCode).PeekAsync(_kit.Tenant));
-        Assert.True(await other.HandoffCode(success.HandoffCode).PeekAsync(_kit.Tenant));
+        var session = _kit.SessionOf(success.HandoffCode)!;
+        Assert.True(await _kit.Grains.Session(session).CanRedeemHandoffAsync(_kit.Tenant));
+        Assert.True(await other.Session(session).CanRedeemHandoffAsync(_kit.Tenant));
 
-        var redeemed = await Task.WhenAll(
-            _kit.Grains.HandoffCode(success.HandoffCode).RedeemAsync(_kit.Tenant),
-            other.HandoffCode(success.HandoffCode).RedeemAsync(_kit.Tenant));
+        var redeemed = await Task.WhenAll(_kit.RedeemAsync(success.HandoffCode), _kit.RedeemAsync(success.HandoffCode, through: other));
 
         Assert.Single(redeemed, r => r is not null);
     }

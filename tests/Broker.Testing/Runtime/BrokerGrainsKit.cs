@@ -215,11 +215,18 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
         var (state, callback) = await AuthorizeAsync();
         var outcome = await Grains.PendingLogin(state).CompleteAsync(Tenant, callback);
         var success = outcome as CompleteLoginResult.Success ?? throw new InvalidOperationException($"The login failed: {outcome}");
-        var session = await Grains.HandoffCode(success.HandoffCode).RedeemAsync(Tenant)
+        var session = (await RedeemAsync(success.HandoffCode))?.SessionId
             ?? throw new InvalidOperationException("The hand-off code was not redeemed.");
         _sessions.Add(session);
         return session;
     }
+
+    /// <summary>The session a hand-off code names, for this kit's tenant (null when it is no valid code of it).</summary>
+    public string? SessionOf(string handoffCode) => SiloService<HandoffCodes>().Read(handoffCode, Tenant)?.SessionId;
+
+    /// <summary>Redeems a hand-off code as the exchange route does: the session, or null.</summary>
+    public async Task<SessionView?> RedeemAsync(string handoffCode, IGrainFactory? through = null) =>
+        SessionOf(handoffCode) is { } session ? await (through ?? Grains).Session(session).RedeemHandoffAsync(Tenant) : null;
 
     public ISessionGrain Session(string id) => Grains.Session(id);
 
