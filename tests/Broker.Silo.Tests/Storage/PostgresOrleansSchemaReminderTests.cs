@@ -9,8 +9,9 @@ namespace Broker.Silo.Tests.Storage;
 public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
 {
     private readonly string _serviceId = "svc-" + Guid.NewGuid().ToString("N");
-    // An hour ahead: the silo's own reminder service loads these rows too, and must not fire them.
-    private readonly DateTime _startAt = new DateTime(DateTime.UtcNow.AddHours(1).Ticks / 10 * 10, DateTimeKind.Utc);
+    // Twelve minutes ahead: inside what the range reads return (due within 20 minutes), outside the
+    // silo's own loading window (10 minutes), so that its reminder service never fires these rows.
+    private readonly DateTime _startAt = new DateTime(DateTime.UtcNow.AddMinutes(12).Ticks / 10 * 10, DateTimeKind.Utc);
     private OrleansSchemaDatabase _database = null!;
     private OrleansSchemaSilo? _silo;
 
@@ -102,11 +103,35 @@ public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_range_reads_use_the_grain_hash_index()
+    public async Task Range_reads_return_reminders_due_soon_or_past_but_not_those_due_later()
+    {
+        var table = await StartAsync();
+        var (past, soon, later) = (NewGrainId(), NewGrainId(), NewGrainId());
+        var (pastEntry, laterEntry) = (Entry(past, "wake", TimeSpan.FromMinutes(1)), Entry(later, "wake", TimeSpan.FromMinutes(1)));
+        pastEntry.StartAt = DateTime.UtcNow.AddHours(-1);
+        laterEntry.StartAt = DateTime.UtcNow.AddHours(1);
+        await table.UpsertRow(pastEntry);
+        await table.UpsertRow(Entry(soon, "wake", TimeSpan.FromMinutes(1)));
+        await table.UpsertRow(laterEntry);
+
+        var read = (await table.ReadRows(0, 0)).Reminders.Select(r => r.GrainId).ToList();
+
+        // A silo keeps in memory only what is due within its loading window: an idle session's
+        // reminder, hours away, stays in the table until a later read.
+        Assert.Contains(past, read);
+        Assert.Contains(soon, read);
+        Assert.DoesNotContain(later, read);
+        Assert.Single((await table.ReadRows(later)).Reminders); // read by its grain, it is there
+    }
+
+    [Fact]
+    public async Task The_range_reads_use_an_index()
     {
         var definition = await _database.ScalarAsync<string>(
             "SELECT indexdef FROM pg_indexes WHERE tablename = 'orleansreminderstable' AND indexname = 'orleansreminderstable_hash'");
         Assert.EndsWith("(serviceid, grainhash)", definition);
+        Assert.EndsWith("(serviceid, starttime)", await _database.ScalarAsync<string>(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'orleansreminderstable' AND indexname = 'orleansreminderstable_due'"));
 
         // The providers' own query texts, planned as the provider sends them (parameters, not literals).
         // Sequential scans are off: on a small table one would be cheaper, and the question is whether
@@ -126,7 +151,8 @@ public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
                     plan.Add(reader.GetString(0));
             }
             await ExecuteAsync(connection, "DEALLOCATE range_read");
-            Assert.True(plan.Any(line => line.Contains("orleansreminderstable_hash", StringComparison.Ordinal)), $"{key}:\n{string.Join('\n', plan)}");
+            Assert.True(plan.Any(line => line.Contains("orleansreminderstable_hash", StringComparison.Ordinal) || line.Contains("orleansreminderstable_due", StringComparison.Ordinal)),
+                $"{key}:\n{string.Join('\n', plan)}");
         }
     }
 
