@@ -36,6 +36,10 @@ public sealed partial class SessionGrain(
     // When the reminder is set for, as far as this activation knows; re-registered only when it moves.
     private DateTimeOffset? _reminderAt;
 
+    // The access token as last decrypted, keyed by its stored ciphertext: reading a token is the hot path, and
+    // decrypting it on every read cost more CPU than the rest of the grain call. A new token has new ciphertext.
+    private (string Protected, string Plain)? _accessToken;
+
     private SessionState State => state.State;
 
     private DateTimeOffset Now => time.GetUtcNow();
@@ -262,7 +266,15 @@ public sealed partial class SessionGrain(
         // Never hand out a token that has expired, whatever the refresh did.
         if (State.AccessTokenExpiresAt is { } expires && expires <= Now)
             return new TokenOutcome.Unavailable("The access token expired and could not be refreshed yet.");
-        return new TokenOutcome.Token(secrets.Unprotect(State.ProtectedAccessToken)!, State.TokenType, State.AccessTokenExpiresAt, State.Scope);
+        return new TokenOutcome.Token(AccessToken(), State.TokenType, State.AccessTokenExpiresAt, State.Scope);
+    }
+
+    private string AccessToken()
+    {
+        var stored = State.ProtectedAccessToken ?? "";
+        if (_accessToken is not { } cached || cached.Protected != stored)
+            _accessToken = cached = (stored, secrets.Unprotect(State.ProtectedAccessToken) ?? "");
+        return cached.Plain;
     }
 
     /// <summary>The connector of the session's connection; null once the connection or that life of the tenant is gone.</summary>
