@@ -73,10 +73,13 @@ public static class SessionEndpoints
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GetTokenAsync(string tenant, string session, HttpContext http, IGrainFactory grains)
     {
         var grain = grains.Session(session);
-        var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async owner => await grain.GetAsync(owner) is not null));
+        TokenOutcome? outcome = null;
+        var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session,
+            async owner => await grain.GetAsync(owner) is not null,
+            async owner => (outcome = await grain.GetTokenAsync(owner)) is not TokenOutcome.NotFound));
         if (check.Refused is { } refused)
             return refused;
-        return await grain.GetTokenAsync(check.Tenant!) switch
+        return (outcome ?? await grain.GetTokenAsync(check.Tenant!)) switch
         {
             TokenOutcome.Token token => Token(http, token),
             var other => Failure(http, other),
@@ -129,11 +132,11 @@ public static class SessionEndpoints
         return await grain.EndAllSessionsAsync(check.Tenant!) ? TypedResults.NoContent() : Problems.NotFound("user");
     }
 
-    private static Rules SessionRules(string tenant, string session, Func<TenantRef, Task<bool>> exists) => new()
+    private static Rules SessionRules(string tenant, string session, Func<TenantRef, Task<bool>> exists, Func<TenantRef, Task<bool>>? existsAndAct = null) => new()
     {
         Ids = [("tenant", Ids.IsTenantOrConnection(tenant)), ("session", Ids.IsSession(session))],
         Tenant = tenant,
-        Resource = new Lookup("session", exists),
+        Resource = new Lookup("session", exists) { ExistsAndActAsync = existsAndAct },
     };
 
     private static Rules UserRules(string tenant, string user, Func<TenantRef, Task<bool>> exists) => new()
