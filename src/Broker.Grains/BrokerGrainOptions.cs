@@ -25,6 +25,10 @@ public sealed record BrokerGrainOptions
     /// </summary>
     public TimeSpan ReminderPeriod { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How many refreshes a silo runs at once; the others wait (<see cref="Sessions.RefreshSlots"/>).
+    /// Each holds at most one database connection at a time, so this stays well under the connection pool.</summary>
+    public int MaxConcurrentRefreshes { get; init; } = 64;
+
     /// <summary>How long a proxied call to a provider's API may take.</summary>
     public TimeSpan UpstreamCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -14,6 +14,9 @@ public static class BrokerMetrics
 
     public static readonly Counter<long> Logins = Meter.CreateCounter<long>("broker_logins_total", description: "Logins by tenant, connection and outcome.");
 
+    public static readonly UpDownCounter<long> RefreshesWaiting = Meter.CreateUpDownCounter<long>("broker_refreshes_waiting",
+        description: "Refreshes due on this silo waiting for one of its refresh slots.");
+
     public static readonly Histogram<double> ReminderLag = Meter.CreateHistogram<double>("broker_reminder_lag_seconds", "s",
         "How long after its due time a reminder tick was delivered.");
 }

@@ -29,6 +29,7 @@ public static class GrainServices
         services.AddSingleton<SecretProtector>();
         services.AddSingleton<UpstreamProxy>();
         services.AddSingleton<HandoffCodes>();
+        services.AddSingleton<RefreshSlots>();
         // The host registers PostgreSQL's first where it runs on PostgreSQL.
         services.TryAddSingleton<ISessionIndex, MemorySessionIndex>();
         return services.AddBrokerSerialization();

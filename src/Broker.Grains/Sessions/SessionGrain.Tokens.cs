@@ -11,9 +11,10 @@ public sealed partial class SessionGrain
 {
     private async Task<RefreshResult> RefreshCoreAsync()
     {
-        var now = Now;
-        if (State.RefreshLeaseUntil > now)
+        if (State.RefreshLeaseUntil > Now)
             return RefreshResult.Busy;
+        using var slot = await refreshSlots.TakeAsync();
+        var now = Now;
         var staleLease = State.RefreshLeaseOwner is not null;
 
         if (await GrainFactory.Tenant(State.TenantId).GetConnectionWithPolicyAsync(State.TenantIncarnation, State.ConnectionId) is not ({ } connection, { } policy))
@@ -98,7 +99,7 @@ public sealed partial class SessionGrain
         State.RefreshedAt = Now;
         try
         {
-            await state.WriteStateAsync();
+            await WriteFreshTokensAsync(now + lease);
         }
         catch (InconsistentStateException)
         {
@@ -108,6 +109,28 @@ public sealed partial class SessionGrain
         }
         BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
         return RefreshResult.Refreshed;
+    }
+
+    /// <summary>
+    /// Writes the new tokens, trying again while the claim holds when the database fails (a full pool, a
+    /// timeout): the old refresh token is spent, so these tokens are the session's only way on. A write
+    /// that still fails leaves them in this activation, for its next write to store.
+    /// </summary>
+    private async Task WriteFreshTokensAsync(DateTimeOffset leaseEnds)
+    {
+        for (var wait = TimeSpan.FromMilliseconds(250); ; wait *= 2)
+        {
+            try
+            {
+                await state.WriteStateAsync();
+                return;
+            }
+            catch (Exception e) when (e is not InconsistentStateException && Now + wait < leaseEnds)
+            {
+                logger.LogWarning(e, "Storing a session's refreshed tokens failed; trying again in {Wait}", wait);
+                await Task.Delay(wait, time);
+            }
+        }
     }
 
     private TimeSpan LeaseFor(DateTimeOffset now)

@@ -18,6 +18,7 @@ public sealed partial class SessionGrain(
     ConnectorFactory connectors,
     SecretProtector secrets,
     UpstreamProxy proxy,
+    RefreshSlots refreshSlots,
     ISessionIndex index,
     BrokerGrainOptions options,
     TimeProvider time,

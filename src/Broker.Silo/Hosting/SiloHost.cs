@@ -32,7 +32,7 @@ public static class SiloHost
         AddDataProtection(builder.Services, settings);
         var publicBaseUrl = settings.Api.PublicBaseUrl;
         builder.Services.AddBrokerGrains(
-            new BrokerGrainOptions { PublicBaseUrl = publicBaseUrl, ReminderPeriod = settings.Cluster.ReminderPeriod },
+            new BrokerGrainOptions { PublicBaseUrl = publicBaseUrl, ReminderPeriod = settings.Cluster.ReminderPeriod, MaxConcurrentRefreshes = settings.MaxConcurrentRefreshes },
             new ConnectorOptions
             {
                 AllowHttpUpstreams = settings.AllowHttpUpstreams,

@@ -29,6 +29,9 @@ public sealed record SiloSettings(StorageKind Storage, string? ConnectionString,
     /// <summary>How long a stopping silo keeps serving with readiness failed (<c>Broker:Shutdown:DrainDelaySeconds</c>).</summary>
     public TimeSpan DrainDelay { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How many refreshes this silo runs at once (<c>Broker:Refreshes:MaxConcurrent</c>).</summary>
+    public int MaxConcurrentRefreshes { get; init; } = 64;
+
     /// <summary>The keys that wrap the key ring stored in PostgreSQL.</summary>
     public MasterKeys? MasterKeys { get; init; }
 
@@ -81,6 +84,7 @@ public sealed record SiloSettings(StorageKind Storage, string? ConnectionString,
             AllowHttpUpstreams = Flag(config, "Broker:AllowHttpUpstreams", development),
             DataProtectionKeysDirectory = keysDirectory,
             DrainDelay = Seconds(config, "Broker:Shutdown:DrainDelaySeconds", 2, min: 0, max: 10),
+            MaxConcurrentRefreshes = (int)Number(config, "Broker:Refreshes:MaxConcurrent", 64, min: 1, max: 10_000, whole: true),
             MasterKeys = DataProtectionServices.LoadMasterKeys(config, required: storage == StorageKind.Postgres && keysDirectory is null),
             AdminTokenGenerated = generated,
             ListenSetting = managementPort is { } port ? ListenAddresses.WithManagementPort(config, port) : null,

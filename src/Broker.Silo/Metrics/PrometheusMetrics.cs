@@ -20,6 +20,7 @@ public sealed class PrometheusMetrics : IDisposable
         new("broker_logins_total", "counter", "Logins begun, completed and failed, by tenant and connection.", "Broker", "broker_logins_total"),
         new("broker_refreshes_total", "counter", "Upstream token refreshes by outcome (ok, failed, error).", "Broker", "broker_refreshes_total"),
         new("broker_refresh_lost_total", "counter", "Sessions lost to a silo dying between a refresh and the write of its tokens.", "Broker", "broker_refresh_lost_total"),
+        new("broker_refreshes_waiting", "gauge", "Refreshes due on this silo waiting for one of its refresh slots.", "Broker", "broker_refreshes_waiting"),
         new("broker_reminder_lag_seconds", "histogram", "How long after its due time a reminder tick was delivered.", "Broker", "broker_reminder_lag_seconds", LagBuckets),
         new("broker_sessions_active", "gauge", "Active sessions in storage (cluster-wide).", null, null),
         new("http_server_request_duration_seconds", "histogram", "Duration of HTTP requests served by this silo.",

@@ -32,6 +32,7 @@ public sealed class SiloProcessTests
     [InlineData("Broker__Cluster__AdvertisedAddress", "silo-1.example", "Broker:Cluster:AdvertisedAddress")]
     [InlineData("Broker__Cluster__ClusterId", "two words", "Broker:Cluster:ClusterId")]
     [InlineData("Broker__Activations__IdleTimeoutSeconds", "-1", "Broker:Activations:IdleTimeoutSeconds")]
+    [InlineData("Broker__Refreshes__MaxConcurrent", "0", "Broker:Refreshes:MaxConcurrent")]
     public async Task A_bad_value_stops_start_up_with_one_line_naming_the_key(string variable, string value, string key)
     {
         var (exitCode, _, stderr) = await SiloProcess.RunAsync(new Dictionary<string, string?> { [variable] = value });

@@ -9,7 +9,7 @@ public sealed partial class PrometheusMetricsTests
 {
     private static readonly string[] FamilyNames =
     [
-        "broker_logins_total", "broker_refreshes_total", "broker_refresh_lost_total",
+        "broker_logins_total", "broker_refreshes_total", "broker_refresh_lost_total", "broker_refreshes_waiting",
         "broker_reminder_lag_seconds", "broker_sessions_active", "http_server_request_duration_seconds",
     ];
 
@@ -37,11 +37,14 @@ public sealed partial class PrometheusMetricsTests
         using var meter = new Meter("Microsoft.AspNetCore.Hosting");
         var duration = meter.CreateHistogram<double>("http.server.request.duration");
         duration.Record(0.02, new("http.request.method", "GET"), new("http.response.status_code", 200), new("http.route", "/healthz"), new("server.address", "x"));
+        BrokerMetrics.RefreshesWaiting.Add(3);
+        BrokerMetrics.RefreshesWaiting.Add(-1);
 
         var text = metrics.Write();
 
         Assert.Contains($"broker_logins_total{{connection=\"c\\\"1\",outcome=\"completed\",tenant=\"{tenant}\"}} 3\n", text);
         Assert.Contains("broker_sessions_active 7\n", text);
+        Assert.Contains("# TYPE broker_refreshes_waiting gauge\nbroker_refreshes_waiting 2\n", text);
         Assert.Contains("http_server_request_duration_seconds_bucket{code=\"200\",method=\"GET\",route=\"/healthz\",le=\"0.01\"} 0\n", text);
         Assert.Contains("http_server_request_duration_seconds_bucket{code=\"200\",method=\"GET\",route=\"/healthz\",le=\"0.025\"} 1\n", text);
         Assert.Contains("http_server_request_duration_seconds_count{code=\"200\",method=\"GET\",route=\"/healthz\"} 1\n", text);

@@ -46,6 +46,19 @@ public sealed partial class FakeOidcProvider
     /// so that refreshes are in flight long enough to be caught by a stop). Default none.</summary>
     public TimeSpan RefreshDelay { get; set; }
 
+    /// <summary>When set, every refresh_token grant waits for this task before answering: refreshes held in
+    /// flight for as long as a test needs. Default none.</summary>
+    public Task? HoldRefreshes { get; set; }
+
+    /// <summary>refresh_token grants being answered now.</summary>
+    public int RefreshesInFlight => refreshesInFlight;
+
+    /// <summary>The most refresh_token grants ever answered at once.</summary>
+    public int MostRefreshesInFlight => mostRefreshesInFlight;
+
+    private int refreshesInFlight;
+    private int mostRefreshesInFlight;
+
     /// <summary>Delays every authorization_code grant by this much (a callback kept in flight). Default none.</summary>
     public TimeSpan CodeExchangeDelay { get; set; }
 

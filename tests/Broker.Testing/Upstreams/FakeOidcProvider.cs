@@ -178,13 +178,28 @@ public sealed partial class FakeOidcProvider : IAsyncDisposable
         app.MapGet("/authorize", (HttpRequest r) => Authorize(r.Query));
         app.MapPost("/token", async (HttpRequest r) =>
         {
-            var delay = r.Form["grant_type"] == "refresh_token" ? RefreshDelay : r.Form["grant_type"] == "authorization_code" ? CodeExchangeDelay : TimeSpan.Zero;
+            var refresh = r.Form["grant_type"] == "refresh_token";
+            var delay = refresh ? RefreshDelay : r.Form["grant_type"] == "authorization_code" ? CodeExchangeDelay : TimeSpan.Zero;
             if (delay > TimeSpan.Zero)
             {
                 await Task.Delay(delay, stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
+            if (!refresh)
+                return await WithFailures(r.HttpContext, FakeEndpoint.Token, () => Token(r));
 
-            return await WithFailures(r.HttpContext, FakeEndpoint.Token, () => Token(r));
+            var inFlight = Interlocked.Increment(ref refreshesInFlight);
+            try
+            {
+                for (var most = mostRefreshesInFlight; inFlight > most; most = mostRefreshesInFlight)
+                    Interlocked.CompareExchange(ref mostRefreshesInFlight, inFlight, most);
+                if (HoldRefreshes is { } hold)
+                    await hold.WaitAsync(stopping.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                return await WithFailures(r.HttpContext, FakeEndpoint.Token, () => Token(r));
+            }
+            finally
+            {
+                Interlocked.Decrement(ref refreshesInFlight);
+            }
         });
         app.MapMethods("/userinfo", ["GET", "POST"], (HttpRequest r) => WithFailures(r.HttpContext, FakeEndpoint.Userinfo, () => Userinfo(r)));
         app.MapPost("/revoke", (HttpRequest r) => WithFailures(r.HttpContext, FakeEndpoint.Revocation, () => Revoke(r)));
