@@ -6,7 +6,9 @@ namespace Broker.Load.Measure;
 /// <summary>
 /// Where the CPU went during the measured part: CPU seconds of each process from /proc (utime + stime)
 /// between <see cref="Start"/> and <see cref="Stop"/>, as a percentage of one core (200 = both cores of
-/// this machine). PostgreSQL counts the postmaster and all its backends.
+/// this machine). PostgreSQL counts the postmaster and all its backends. <c>other</c> is what the rest
+/// of the machine used meanwhile (all busy time in /proc/stat less ours): a run beside someone's build
+/// shows there, and its figures are disturbed.
 /// </summary>
 public sealed class CpuMeter(IReadOnlyDictionary<string, int> processes, int? postgresPid)
 {
@@ -26,15 +28,21 @@ public sealed class CpuMeter(IReadOnlyDictionary<string, int> processes, int? po
         var result = new JsonObject();
         foreach (var (name, cpu) in end)
         {
-            if (_start.TryGetValue(name, out var before) && seconds > 0)
+            if (_start.TryGetValue(name, out var before) && seconds > 0 && name != Machine)
                 result[name] = Math.Round((cpu - before) / seconds * 100);
         }
+        var ours = end.Where(e => e.Key != Machine).Sum(e => e.Value) - _start.Where(e => e.Key != Machine).Sum(e => e.Value);
+        result["other"] = Math.Max(0, Math.Round((end[Machine] - _start[Machine] - ours) / seconds * 100));
         return result;
     }
 
     private Dictionary<string, double> Read()
     {
-        var cpu = new Dictionary<string, double> { ["client"] = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds };
+        var cpu = new Dictionary<string, double>
+        {
+            [Machine] = MachineBusySeconds(),
+            ["client"] = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+        };
         foreach (var (name, pid) in processes)
         {
             if (Seconds(pid) is { } s)
@@ -51,6 +59,16 @@ public sealed class CpuMeter(IReadOnlyDictionary<string, int> processes, int? po
             cpu["postgres"] = total;
         }
         return cpu;
+    }
+
+    private const string Machine = "(machine)";
+
+    // The first line of /proc/stat: user nice system idle iowait irq softirq steal ..., in USER_HZ (100 a second).
+    private static double MachineBusySeconds()
+    {
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]
+            .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100;
     }
 
     // /proc/PID/stat: fields after the ")" that ends the name; ppid is the 2nd, utime and stime the 12th and 13th.
