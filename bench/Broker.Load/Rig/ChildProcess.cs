@@ -1,15 +1,22 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
 
 namespace Broker.Load.Rig;
 
 /// <summary>
-/// A process the benchmark started: its output goes to a log file, and it is stopped when the run ends,
-/// whichever way it ends (<see cref="KillAll"/> is the last resort on exit).
+/// A process the benchmark started: its output goes to a log file (at most <see cref="LogLimitBytes"/>; the
+/// lines past it are only counted), and it is stopped when the run ends, whichever way it ends
+/// (<see cref="KillAll"/> is the last resort on exit).
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
+    private const long LogLimitBytes = 256L << 20;
     private static readonly List<ChildProcess> Running = [];
+    private long _logBytes;
+    private long _lines;
+    private long _warnings;
+    private long _errors;
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StreamWriter _log;
@@ -26,6 +33,14 @@ public sealed class ChildProcess : IAsyncDisposable
     public int Pid => _process.Id;
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>How much it logged: lines, and the silo's JSON log entries at Warning and at Error (or Critical).</summary>
+    public JsonObject LogCounts() => new()
+    {
+        ["lines"] = Interlocked.Read(ref _lines),
+        ["warnings"] = Interlocked.Read(ref _warnings),
+        ["errors"] = Interlocked.Read(ref _errors),
+    };
 
     /// <summary>Starts <c>dotnet DLL args</c> in the DLL's directory with the environment given (null removes a variable).</summary>
     public static ChildProcess StartDotnet(string name, string dll, IEnumerable<string> args, IDictionary<string, string?> environment, string logPath, Func<string, bool>? readyLine = null)
@@ -48,8 +63,16 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             if (line is null)
                 return;
-            lock (log)
-                log.WriteLine(line);
+            Interlocked.Increment(ref child._lines);
+            if (line.Contains("\"LogLevel\":\"Warning\"", StringComparison.Ordinal))
+                Interlocked.Increment(ref child._warnings);
+            else if (line.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal) || line.Contains("\"LogLevel\":\"Critical\"", StringComparison.Ordinal))
+                Interlocked.Increment(ref child._errors);
+            if (Interlocked.Add(ref child._logBytes, line.Length + 1) <= LogLimitBytes)
+            {
+                lock (log)
+                    log.WriteLine(line);
+            }
             if (readyLine?.Invoke(line) == true)
                 child._ready.TrySetResult();
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 
 namespace Broker.Load.Rig;
 
@@ -132,6 +133,9 @@ public sealed class LoadRig : IAsyncDisposable
             processes["upstream"] = Upstream.Pid;
         return new Measure.CpuMeter(processes, Postgres?.ServerPid);
     }
+
+    /// <summary>What each silo of the current start logged (a silo that logs errors under load is spending its time there).</summary>
+    public JsonObject SiloLogs() => new(Silos.Select((s, i) => KeyValuePair.Create($"silo{i}", (JsonNode?)s.Process.LogCounts())));
 
     /// <summary>The last resort when the process is being killed: no waiting for anyone.</summary>
     public void StopNow()

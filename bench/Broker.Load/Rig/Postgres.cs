@@ -21,7 +21,8 @@ public sealed class Postgres : IAsyncDisposable
         _pgDirectory = pgDirectory;
         _pgScript = pgScript;
         Database = database;
-        ConnectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = database, MaxPoolSize = 200 }.ConnectionString;
+        // Npgsql's defaults (a pool of 100 connections per silo), as a deployment that names none has them.
+        ConnectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = database }.ConnectionString;
     }
 
     public string Database { get; }

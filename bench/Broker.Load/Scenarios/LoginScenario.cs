@@ -27,6 +27,7 @@ public static class LoginScenario
             ["errors"] = run.ErrorCount,
             ["errorsByKind"] = run.ErrorsByKind(),
             ["cpuPct"] = cpu.Stop(),
+            ["siloLogs"] = rig.SiloLogs(),
         };
     }
 }

@@ -37,6 +37,7 @@ public static class MemoryScenario
             ["rssGrowthBytesPerSession"] = (double?)full["rssMiB"] - (double?)empty["rssMiB"] is { } grew ? Math.Round(grew * 1024 * 1024 / o.Sessions, 1) : null,
             ["storage"] = storage,
             ["seeding"] = seeding,
+            ["siloLogs"] = rig.SiloLogs(),
         };
     }
 

@@ -66,6 +66,7 @@ public static class RefreshScenario
             ["errors"] = stats["refused"]!.DeepClone(),
             ["silos"] = await SiloMetrics.ReadAsync(client.Http, rig.Silos.Select(s => s.Url), cancellationToken),
             ["cpuPct"] = cpuPct,
+            ["siloLogs"] = rig.SiloLogs(),
         };
     }
 

@@ -61,6 +61,7 @@ public static class TokenScenario
             ["errors"] = run.ErrorCount,
             ["errorsByKind"] = run.ErrorsByKind(),
             ["cpuPct"] = cpu.Stop(),
+            ["siloLogs"] = rig.SiloLogs(),
         };
     }
 }
