@@ -50,27 +50,32 @@ public sealed record LoadOptions
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             double Number() => double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw new ArgumentException($"{args[i - 1]} needs a number");
-            o = args[i] switch
+            switch (args[i])
             {
-                "--vus" => o with { Vus = Math.Max(1, (int)Number()) },
-                "--duration" => o with { DurationSeconds = Number() },
-                "--warmup" => o with { WarmupSeconds = Number() },
-                "--storage" => o with { Storage = Next() switch { "memory" => Storage.Memory, "postgres" => Storage.Postgres, var s => throw new ArgumentException($"--storage {s}?") } },
-                "--silos" => o with { Silos = (int)Number() is var n && n is 1 or 2 ? n : throw new ArgumentException("--silos is 1 or 2") },
-                "--window" => o with { WindowSeconds = Math.Max(1, Number()) },
-                "--due-in" => o with { DueInSeconds = Number() },
-                "--max-wait" => o with { MaxWaitSeconds = Number() },
-                "--wait" => o with { WaitSeconds = Number() },
-                "--pg" => o with { Postgres = Next() },
-                "--keep-logs" => o with { KeepLogs = true },
-                "--large" => o,
-                "--sessions" => o,
-                var other => throw new ArgumentException($"unknown option {other}"),
-            };
-            if (args[i] == "--large")
-                large = true;
-            if (args[i] == "--sessions")
-                sessions = Math.Max(1, (int)Number());
+                case "--large":
+                    large = true;
+                    break;
+                case "--sessions":
+                    sessions = Math.Max(1, (int)Number());
+                    break;
+                default:
+                    o = args[i] switch
+                    {
+                        "--vus" => o with { Vus = Math.Max(1, (int)Number()) },
+                        "--duration" => o with { DurationSeconds = Number() },
+                        "--warmup" => o with { WarmupSeconds = Number() },
+                        "--storage" => o with { Storage = Next() switch { "memory" => Storage.Memory, "postgres" => Storage.Postgres, var s => throw new ArgumentException($"--storage {s}?") } },
+                        "--silos" => o with { Silos = (int)Number() is var n && n is 1 or 2 ? n : throw new ArgumentException("--silos is 1 or 2") },
+                        "--window" => o with { WindowSeconds = Math.Max(1, Number()) },
+                        "--due-in" => o with { DueInSeconds = Number() },
+                        "--max-wait" => o with { MaxWaitSeconds = Number() },
+                        "--wait" => o with { WaitSeconds = Number() },
+                        "--pg" => o with { Postgres = Next() },
+                        "--keep-logs" => o with { KeepLogs = true },
+                        var other => throw new ArgumentException($"unknown option {other}"),
+                    };
+                    break;
+            }
         }
         if (o.Scenario is "refresh" or "memory")
             o = o with { Storage = Storage.Postgres };
