@@ -33,7 +33,7 @@ public sealed class SessionSeeder(NpgsqlDataSource db, SeedTemplate template, ID
         var ids = new string[total];
         var dues = new DateTimeOffset[total];
         var users = new string[total];
-        var accessTokens = new string[total];
+        var probeTokens = new string[probes];
         var now = DateTimeOffset.UtcNow;
         var stopwatch = Stopwatch.StartNew();
 
@@ -54,7 +54,9 @@ public sealed class SessionSeeder(NpgsqlDataSource db, SeedTemplate template, ID
                     ids[i] = Base64Url(RandomNumberGenerator.GetBytes(32));
                     users[i] = "usr_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
                     dues[i] = i < count ? dueAt(i) : now.AddHours(6);
-                    payloads[j] = Payload(i, ids[i], users[i], dues[i], now, dueInToken && i < count, out accessTokens[i]);
+                    payloads[j] = Payload(i, ids[i], users[i], dues[i], now, dueInToken && i < count, out var accessToken);
+                    if (i >= count)
+                        probeTokens[i - count] = accessToken;
                 });
                 for (var j = 0; j < n; j++)
                 {
@@ -101,7 +103,7 @@ public sealed class SessionSeeder(NpgsqlDataSource db, SeedTemplate template, ID
             await analyze.ExecuteNonQueryAsync(cancellationToken);
         }
         Console.Error.WriteLine($"# seeded {total} sessions in {stopwatch.Elapsed.TotalSeconds:F1} s");
-        return [.. Enumerable.Range(count, probes).Select(i => new Probe(ids[i], Subject(i), accessTokens[i], AccessTokenExpiresAt(dues[i])))];
+        return [.. Enumerable.Range(count, probes).Select(i => new Probe(ids[i], Subject(i), probeTokens[i - count], AccessTokenExpiresAt(dues[i])))];
     }
 
     private byte[] Payload(int i, string sessionId, string userId, DateTimeOffset due, DateTimeOffset now, bool dueInToken, out string accessToken)
