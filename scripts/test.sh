@@ -23,7 +23,7 @@ export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
 # No MSBuild worker nodes left running after the build.
 export MSBUILDDISABLENODEREUSE=1
 
-pg_dir=""      # throwaway PostgreSQL (owned by the postgres OS user); removed at exit
+pg_dir=""      # throwaway PostgreSQL (scripts/pg.sh); removed at exit
 pg_bin=""
 results=""     # trx files of this run; removed at exit
 child=""       # pid (= process group id) of the running dotnet command
@@ -44,12 +44,9 @@ fail_early() {
     exit 1
 }
 
-# Runs a command as the postgres OS user, from a directory that user can enter.
-as_postgres() { (cd / && runuser -u postgres -- "$@"); }
-
 stop_postgres() {
-    if [[ -n $pg_dir && -n $pg_bin && -f $pg_dir/data/postmaster.pid ]]; then
-        as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    if [[ -n $pg_dir && -n $pg_bin ]]; then
+        PG_BIN=$pg_bin scripts/pg.sh stop "$pg_dir" || true
     fi
 }
 
@@ -62,7 +59,6 @@ cleanup() {
         child=""
     fi
     stop_postgres
-    if [[ -n $pg_dir ]]; then rm -rf -- "$pg_dir"; fi
     if [[ -n $results ]]; then rm -rf -- "$results"; fi
     # CI only (nothing else builds there): stop the compiler servers this run started so
     # that no process outlives the job.
@@ -151,52 +147,25 @@ pick_port() {
 
 start_postgres() {
     pg_dir=$(mktemp -d /tmp/broker-test-pg.XXXXXX)
-    chown postgres: "$pg_dir"
-    chmod 700 "$pg_dir"
-    if ! as_postgres "$pg_bin/initdb" -D "$pg_dir/data" --auth=trust -U postgres \
-        --encoding=UTF8 --locale=C >"$pg_dir/initdb.log" 2>&1; then
-        cat "$pg_dir/initdb.log"
-        fail_early "initdb failed"
-    fi
-    cat >>"$pg_dir/data/postgresql.conf" <<EOF
-
-# scripts/test.sh: a throwaway server for tests
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$pg_dir'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-max_connections = 300
-EOF
-    local attempt port="" started=0
+    local attempt port="" rc connection=""
     for attempt in 1 2 3 4 5; do
         port=$(pick_port) || fail_early "found no free TCP port on 127.0.0.1"
-        if as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" \
-            -o "-p $port" -w -t 60 start >/dev/null 2>&1; then
-            started=1
-            break
-        fi
+        rc=0
+        connection=$(PG_BIN=$pg_bin scripts/pg.sh start "$pg_dir" "$port") || rc=$?
+        case $rc in
+        0) break ;;
+        2) fail_early "initdb failed" ;;
+        4) fail_early "PostgreSQL on port $port does not accept connections" ;;
+        esac
         # Most likely the port was taken between the check and the bind: try another.
         log "PostgreSQL did not start on port $port (attempt $attempt)"
-        stop_postgres
     done
-    if [[ $started -ne 1 ]]; then
+    if [[ $rc -ne 0 ]]; then
         tail -n 30 "$pg_dir/server.log" 2>/dev/null || true
         fail_early "could not start PostgreSQL (log above)"
     fi
-    local i
-    for ((i = 0; i < 120; i++)); do
-        if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres; then
-            break
-        fi
-        sleep 0.5
-    done
-    if ! "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres; then
-        tail -n 30 "$pg_dir/server.log" 2>/dev/null || true
-        fail_early "PostgreSQL on port $port does not accept connections"
-    fi
     log "Throwaway PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($pg_dir)"
-    export BROKER_TEST_PG="Host=127.0.0.1;Port=$port;Username=postgres;Password=postgres;Database=postgres"
+    export BROKER_TEST_PG="$connection"
 }
 
 # ---------------------------------------------------------------- trx parsing
