@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Broker.Grains.Logins;
 
 public enum PendingLoginStatus { None, Pending, Consumed }
@@ -18,5 +20,6 @@ public sealed class PendingLoginState
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
 
+    [JsonIgnore] // derived, not stored
     public Tenants.TenantRef Tenant => new(TenantId, TenantIncarnation);
 }

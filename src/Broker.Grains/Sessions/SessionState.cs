@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Broker.Grains.Connectors;
 using Broker.Grains.Tenants;
 
@@ -45,7 +46,9 @@ public sealed class SessionState
     public string? EndReason { get; set; }
     public bool RevocationPending { get; set; }
 
+    [JsonIgnore] // derived, not stored
     public DateTimeOffset ExpiresAt => CreatedAt.AddSeconds(LifetimeSeconds);
 
+    [JsonIgnore] // derived, not stored
     public TenantRef Tenant => new(TenantId, TenantIncarnation);
 }
