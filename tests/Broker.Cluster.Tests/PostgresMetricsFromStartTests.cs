@@ -6,11 +6,9 @@ namespace Broker.Cluster.Tests;
 /// <summary>
 /// A silo's /metrics must count what it did before anyone asked: a login served, then the first scrape.
 /// <para>
-/// FAILS today (bug): <c>PrometheusMetrics</c> is a lazily built singleton, and its MeterListener starts
-/// when the first GET /metrics resolves it; measurements made before that are dropped, so a new silo
-/// under-reports everything it did before its first scrape (every pod start, every rolling restart).
-/// Fix: build it at start, e.g. <c>app.Services.GetRequiredService&lt;PrometheusMetrics&gt;()</c> in
-/// <c>MapOpsEndpoints</c> (src/Broker.Silo/Hosting/SiloHost.cs), or register it as a hosted service.
+/// Two ways this failed: the Prometheus listener started at the first scrape and dropped what came
+/// before (it is now built at start), and the pending login, which counts the login, could be placed
+/// on the other silo of the cluster (it now prefers the silo whose front end began it).
 /// </para>
 /// </summary>
 public sealed class PostgresMetricsFromStartTests(ITestOutputHelper output)

@@ -4,13 +4,17 @@ using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
 using Broker.Grains.Users;
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
 using Orleans.Storage;
 
 namespace Broker.Grains.Logins;
 
 /// <remarks>A login whose user never comes back expires with its stored time; its row is swept by the
-/// host's storage housekeeping rather than by a reminder per login.</remarks>
+/// host's storage housekeeping rather than by a reminder per login.
+/// <para>Placed on the silo whose front end began it: that call is local, the callback usually comes back
+/// through the same front end, and the silo that served a login is the one whose metrics count it.</para></remarks>
 [GrainType("login")]
+[PreferLocalPlacement]
 public sealed class PendingLoginGrain(
     [PersistentState("login", BrokerStorage.Name)] IPersistentState<PendingLoginState> state,
     ConnectorFactory connectors,
