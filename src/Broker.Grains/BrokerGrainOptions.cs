@@ -29,6 +29,10 @@ public sealed record BrokerGrainOptions
     /// Each holds at most one database connection at a time, so this stays well under the connection pool.</summary>
     public int MaxConcurrentRefreshes { get; init; } = 64;
 
+    /// <summary>How long a refresh waits for one of those slots within one grain turn before the session
+    /// gives the turn up and asks again; well under Orleans' 30-second response timeout.</summary>
+    public TimeSpan RefreshSlotWait { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a proxied call to a provider's API may take.</summary>
     public TimeSpan UpstreamCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

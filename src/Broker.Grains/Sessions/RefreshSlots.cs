@@ -15,20 +15,29 @@ public sealed class RefreshSlots(BrokerGrainOptions options)
     /// <summary>Refreshes waiting for a slot now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
-    public async Task<Slot> TakeAsync()
+    /// <summary>A slot, or null when none came free within <see cref="BrokerGrainOptions.RefreshSlotWait"/>.
+    /// The wait is bounded because it holds a grain turn: a reminder tick that waited longer than Orleans'
+    /// 30-second response timeout was reported as undeliverable (three warnings and an error each) and its
+    /// grain's other calls queued behind it. A session that gets no slot sets its timer and asks again.</summary>
+    public async Task<Slot?> TakeAsync(TimeProvider time)
     {
         Interlocked.Increment(ref _waiting);
         BrokerMetrics.RefreshesWaiting.Add(1);
         try
         {
-            await _slots.WaitAsync();
+            using var giveUp = new CancellationTokenSource(options.RefreshSlotWait, time);
+            await _slots.WaitAsync(giveUp.Token);
+            return new Slot(_slots);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
         }
         finally
         {
             Interlocked.Decrement(ref _waiting);
             BrokerMetrics.RefreshesWaiting.Add(-1);
         }
-        return new Slot(_slots);
     }
 
     public readonly struct Slot(SemaphoreSlim slots) : IDisposable

@@ -13,7 +13,9 @@ public sealed partial class SessionGrain
     {
         if (State.RefreshLeaseUntil > Now)
             return RefreshResult.Busy;
-        using var slot = await refreshSlots.TakeAsync();
+        if (await refreshSlots.TakeAsync(time) is not { } slot)
+            return RefreshResult.NoSlot;
+        using var held = slot;
         var now = Now;
         var staleLease = State.RefreshLeaseOwner is not null;
 

@@ -26,7 +26,7 @@ public sealed partial class SessionGrain(
 {
     private const string Reminder = "session";
 
-    private enum RefreshResult { Refreshed, Busy, Failed, Unsupported, Ended }
+    private enum RefreshResult { Refreshed, Busy, NoSlot, Failed, Unsupported, Ended }
 
     // A grain timer cannot wait more than 49.7 days at once, and a session may live a year: a tick that comes
     // early finds nothing due and sets the timer again.
@@ -262,8 +262,13 @@ public sealed partial class SessionGrain(
         }
         if (State.Status == SessionStatus.Ended)
             return new TokenOutcome.Ended(State.EndReason!);
-        if (force && refreshed is RefreshResult.Busy or RefreshResult.Failed)
-            return new TokenOutcome.Unavailable(refreshed == RefreshResult.Busy ? "A refresh is already in progress." : "The provider could not refresh the token.");
+        if (force && refreshed is RefreshResult.Busy or RefreshResult.NoSlot or RefreshResult.Failed)
+            return new TokenOutcome.Unavailable(refreshed switch
+            {
+                RefreshResult.Busy => "A refresh is already in progress.",
+                RefreshResult.NoSlot => "The broker is refreshing many sessions at once; try again shortly.",
+                _ => "The provider could not refresh the token.",
+            });
         // Never hand out a token that has expired, whatever the refresh did.
         if (State.AccessTokenExpiresAt is { } expires && expires <= Now)
             return new TokenOutcome.Unavailable("The access token expired and could not be refreshed yet.");

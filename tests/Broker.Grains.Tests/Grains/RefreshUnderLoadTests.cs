@@ -7,8 +7,9 @@ using Orleans.Storage;
 
 namespace Broker.Grains.Tests.Grains;
 
-/// <summary>Many sessions due at once: a silo refreshes a bounded number at a time, and a refresh whose tokens
-/// the database fails to take tries again before the refresh token it spent is the session's loss.</summary>
+/// <summary>Many sessions due at once: a silo refreshes a bounded number at a time, a session waits for its turn
+/// no longer than one grain call may take, and a refresh whose tokens the database fails to take tries again
+/// before the refresh token it spent is the session's loss.</summary>
 public sealed class RefreshUnderLoadTests
 {
     [Fact]
@@ -37,6 +38,49 @@ public sealed class RefreshUnderLoadTests
             Assert.Equal(("active", kit.Clock.GetUtcNow()), (view!.Status, view.RefreshedAt));
         }
         Assert.Equal(0, kit.Provider.RefreshTokenReuseCount);
+    }
+
+    [Fact]
+    public async Task A_refresh_that_gets_no_slot_in_time_gives_its_turn_up_so_the_session_still_answers()
+    {
+        var options = new BrokerGrainOptions
+        {
+            PublicBaseUrl = new Uri("https://broker.example/"),
+            MaxConcurrentRefreshes = 1,
+            RefreshSlotWait = TimeSpan.FromSeconds(3),
+        };
+        await using var kit = await BrokerGrainsKit.StartAsync(services: s => s.AddSingleton(options));
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
+        string[] sessions = [await kit.LoginAsync(), await kit.LoginAsync()];
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        kit.Provider.HoldRefreshes = release.Task;
+        var slots = kit.SiloService<RefreshSlots>();
+        kit.Clock.Advance(TimeSpan.FromSeconds(540)); // both due; one gets the slot and is held at the provider
+        await Eventually.HoldsAsync(() => Task.FromResult(kit.Provider.RefreshesInFlight == 1 && slots.Waiting == 1),
+            "one refresh at the provider, one waiting for the slot");
+
+        // Waiting for a slot holds the session's turn: a read queues behind it. Each wait ends after
+        // RefreshSlotWait (3 s), the read's own included, before the held call's attempt timeout (10 s) would
+        // free the slot anyway.
+        var reads = sessions.Select(s => kit.Session(s).GetTokenAsync(kit.Tenant)).ToList();
+        var start = kit.Clock.GetUtcNow();
+        await Eventually.HoldsAsync(() =>
+        {
+            if (reads.Any(r => r.IsCompleted))
+                return Task.FromResult(true);
+            if (slots.Waiting == 1 && kit.Clock.GetUtcNow() - start < TimeSpan.FromSeconds(9))
+                kit.Clock.Advance(TimeSpan.FromSeconds(1));
+            return Task.FromResult(false);
+        }, "a token read answered while the other session's refresh is held");
+
+        var answered = Assert.IsType<TokenOutcome.Token>(await reads.Single(r => r.IsCompleted));
+        Assert.True(kit.Provider.IsActive(answered.AccessToken)); // the current token: not expired yet
+        Assert.Equal(1, kit.Provider.RefreshesInFlight);
+
+        release.SetResult();
+        await Eventually.HoldsAsync(() => Task.FromResult(kit.RefreshRequests == 2), "both sessions refreshed");
+        await Task.WhenAll(reads);
+        Assert.Equal((1, 0), (kit.Provider.MostRefreshesInFlight, kit.Provider.RefreshTokenReuseCount));
     }
 
     [Fact]
