@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Broker.Api;
+using Broker.Silo.Postgres;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
@@ -48,7 +49,10 @@ public sealed record SiloSettings(StorageKind Storage, string? ConnectionString,
         var storage = ParseStorage(config["Broker:Storage"]);
         var connectionString = config.GetConnectionString("Broker");
         if (storage == StorageKind.Postgres)
+        {
             CheckConnectionString(connectionString);
+            connectionString = PostgresConnectionDefaults.Apply(connectionString!);
+        }
         var cluster = new ClusterSettings
         {
             ClusterId = Name(config, "Broker:Cluster:ClusterId", "broker"),

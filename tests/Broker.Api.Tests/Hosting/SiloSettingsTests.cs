@@ -46,6 +46,20 @@ public sealed class SiloSettingsTests
     }
 
     [Theory]
+    [InlineData("Host=db.example;Username=broker;Password=pw", 50, true)]
+    [InlineData("Host=db.example;Max Auto Prepare=0;No Reset On Close=false", 0, false)]
+    [InlineData("host=db.example;maxautoprepare=7", 7, true)]
+    public void A_PostgreSQL_connection_prepares_its_statements_and_skips_the_reset_unless_it_says_otherwise(string given, int maxAutoPrepare, bool noResetOnClose)
+    {
+        var settings = Load("Production", ("Broker:AdminToken", "0123456789abcdef"), ("Broker:PublicBaseUrl", "https://id.example.com"),
+            ("Broker:Storage", "Postgres"), ("ConnectionStrings:Broker", given), ("Broker:DataProtection:KeysDirectory", Path.GetTempPath()));
+
+        var used = new Npgsql.NpgsqlConnectionStringBuilder(settings.ConnectionString);
+        Assert.Equal(("db.example", maxAutoPrepare, noResetOnClose), (used.Host, used.MaxAutoPrepare, used.NoResetOnClose));
+        Assert.Equal(new Npgsql.NpgsqlConnectionStringBuilder(given).Password, used.Password);
+    }
+
+    [Theory]
     [InlineData("Broker:AdminToken", null, "is required outside Development")]
     [InlineData("Broker:AdminToken", "short", "at least 16 characters")]
     [InlineData("Broker:PreviousAdminTokens", "old-token-0123456789,short-old", "token 2 must be at least 16 characters")]
