@@ -5,6 +5,7 @@
 #                                  127.0.0.1:PORT and wait until it takes connections; prints the
 #                                  connection string (user postgres, database postgres)
 #   scripts/pg.sh stop DIR         stops the server at once and removes DIR
+#   scripts/pg.sh bin              prints the folder of the newest server binaries, or nothing
 #
 # Settings are a test cluster's, not a tuned server's: fsync, synchronous_commit and full_page_writes
 # off, 300 connections. Run as root, the server runs as the postgres OS user (it refuses root).
@@ -32,8 +33,12 @@ as_postgres() {
 
 cmd=${1:-}
 dir=${2:-}
+if [[ $cmd == bin ]]; then
+    find_pg_bin
+    exit 0
+fi
 if [[ -z $cmd || -z $dir ]]; then
-    echo "usage: pg.sh start DIR PORT | pg.sh stop DIR" >&2
+    echo "usage: pg.sh start DIR PORT | pg.sh stop DIR | pg.sh bin" >&2
     exit 64
 fi
 bin=${PG_BIN:-$(find_pg_bin)}

@@ -116,20 +116,6 @@ apt_install() {
     rm -f -- "$out"
 }
 
-# The newest PostgreSQL server binaries (the client package alone has the same folder
-# without initdb and postgres, so look for those).
-find_pg_bin() {
-    local d
-    # shellcheck disable=SC2012 # the folder names are plain version numbers
-    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
-        if [[ -x $d/initdb && -x $d/pg_ctl && -x $d/postgres && -x $d/pg_isready ]]; then
-            echo "$d"
-            return 0
-        fi
-    done
-    return 0
-}
-
 # ---------------------------------------------------------------- PostgreSQL
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -267,10 +253,10 @@ if [[ -z ${BROKER_TEST_PG:-} && -n ${ConnectionStrings__Broker:-} ]]; then
     export BROKER_TEST_PG="$ConnectionStrings__Broker"
 fi
 if [[ -z ${BROKER_TEST_PG:-} ]]; then
-    pg_bin=$(find_pg_bin)
+    pg_bin=$(scripts/pg.sh bin)
     if [[ -z $pg_bin ]]; then
         apt_install postgresql || fail_early "could not install PostgreSQL (Debian package postgresql)"
-        pg_bin=$(find_pg_bin)
+        pg_bin=$(scripts/pg.sh bin)
         [[ -n $pg_bin ]] || fail_early "PostgreSQL installed, but no server binaries in /usr/lib/postgresql/*/bin"
     fi
     if ! id -u postgres >/dev/null 2>&1; then
