@@ -161,3 +161,28 @@ internal sealed class OrleansSchemaSilo : IAsyncDisposable
         return new OrleansSchemaSilo(host);
     }
 }
+
+/// <summary>
+/// A schema test class's own database and service id, and the silo with the broker's storage that a test
+/// starts on them (<see cref="StartSiloAsync"/>), disposed after each test.
+/// </summary>
+public abstract class OrleansSchemaTest : IAsyncLifetime
+{
+    private protected string ServiceId { get; } = "svc-" + Guid.NewGuid().ToString("N");
+
+    private protected OrleansSchemaDatabase Database { get; private set; } = null!;
+
+    private OrleansSchemaSilo? _silo;
+
+    public async Task InitializeAsync() => Database = await OrleansSchemaDatabase.CreateAsync();
+
+    private protected async Task<OrleansSchemaSilo> StartSiloAsync() =>
+        _silo = await OrleansSchemaSilo.StartWithStorageAsync(Database.ConnectionString, ServiceId);
+
+    public async Task DisposeAsync()
+    {
+        if (_silo is not null)
+            await _silo.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}

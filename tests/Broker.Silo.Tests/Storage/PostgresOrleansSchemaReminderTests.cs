@@ -6,23 +6,11 @@ namespace Broker.Silo.Tests.Storage;
 /// Reminders through Orleans' own ADO.NET reminder table on the project's schema. Every silo reads the
 /// reminders of its part of the hash ring, so the range reads decide which reminders fire at all.
 /// </summary>
-public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
+public sealed class PostgresOrleansSchemaReminderTests : OrleansSchemaTest
 {
-    private readonly string _serviceId = "svc-" + Guid.NewGuid().ToString("N");
     // Twelve minutes ahead: inside what the range reads return (due within 20 minutes), outside the
     // silo's own loading window (10 minutes), so that its reminder service never fires these rows.
     private readonly DateTime _startAt = new DateTime(DateTime.UtcNow.AddMinutes(12).Ticks / 10 * 10, DateTimeKind.Utc);
-    private OrleansSchemaDatabase _database = null!;
-    private OrleansSchemaSilo? _silo;
-
-    public async Task InitializeAsync() => _database = await OrleansSchemaDatabase.CreateAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_silo is not null)
-            await _silo.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_reminder_is_upserted_read_and_removed_only_with_its_current_etag()
@@ -65,11 +53,11 @@ public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
             await table.UpsertRow(Entry(grain, "wake", TimeSpan.FromMinutes(1)));
         }
         // The same reminders under another service: a range read must never return them.
-        await _database.ExecuteAsync("""
+        await Database.ExecuteAsync("""
             INSERT INTO orleansreminderstable (serviceid, grainid, remindername, starttime, period, grainhash, version)
             SELECT 'another-service', grainid, remindername, starttime, period, grainhash, version
             FROM orleansreminderstable WHERE serviceid = $1
-            """, _serviceId);
+            """, ServiceId);
         var random = new Random(20261130);
         var ranges = new List<(uint Begin, uint End)>
         {
@@ -127,24 +115,24 @@ public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
     [Fact]
     public async Task The_range_reads_use_an_index()
     {
-        var definition = await _database.ScalarAsync<string>(
+        var definition = await Database.ScalarAsync<string>(
             "SELECT indexdef FROM pg_indexes WHERE tablename = 'orleansreminderstable' AND indexname = 'orleansreminderstable_hash'");
         Assert.EndsWith("(serviceid, grainhash)", definition);
-        Assert.EndsWith("(serviceid, starttime)", await _database.ScalarAsync<string>(
+        Assert.EndsWith("(serviceid, starttime)", await Database.ScalarAsync<string>(
             "SELECT indexdef FROM pg_indexes WHERE tablename = 'orleansreminderstable' AND indexname = 'orleansreminderstable_due'"));
 
         // The providers' own query texts, planned as the provider sends them (parameters, not literals).
         // Sequential scans are off: on a small table one would be cheaper, and the question is whether
         // the index can serve the query at all.
-        await using var connection = await _database.DataSource.OpenConnectionAsync();
+        await using var connection = await Database.DataSource.OpenConnectionAsync();
         await ExecuteAsync(connection, "SET enable_seqscan = off");
         foreach (var key in new[] { "ReadRangeRows1Key", "ReadRangeRows2Key" })
         {
-            var query = (await _database.ScalarAsync<string>("SELECT querytext FROM orleansquery WHERE querykey = $1", key))
+            var query = (await Database.ScalarAsync<string>("SELECT querytext FROM orleansquery WHERE querykey = $1", key))
                 .Replace("@ServiceId", "$1").Replace("@BeginHash", "$2").Replace("@EndHash", "$3");
             await ExecuteAsync(connection, $"PREPARE range_read(varchar, integer, integer) AS {query}");
             var plan = new List<string>();
-            await using (var explain = new NpgsqlCommand($"EXPLAIN EXECUTE range_read('{_serviceId}', -1000, 1000000)", connection))
+            await using (var explain = new NpgsqlCommand($"EXPLAIN EXECUTE range_read('{ServiceId}', -1000, 1000000)", connection))
             await using (var reader = await explain.ExecuteReaderAsync())
             {
                 while (await reader.ReadAsync())
@@ -162,11 +150,7 @@ public sealed class PostgresOrleansSchemaReminderTests : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 
-    private async Task<IReminderTable> StartAsync()
-    {
-        _silo = await OrleansSchemaSilo.StartWithStorageAsync(_database.ConnectionString, _serviceId);
-        return _silo.Service<IReminderTable>();
-    }
+    private async Task<IReminderTable> StartAsync() => (await StartSiloAsync()).Service<IReminderTable>();
 
     private ReminderEntry Entry(GrainId grain, string name, TimeSpan period) =>
         new() { GrainId = grain, ReminderName = name, StartAt = _startAt, Period = period };

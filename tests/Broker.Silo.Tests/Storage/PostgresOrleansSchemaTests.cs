@@ -10,35 +10,22 @@ namespace Broker.Silo.Tests.Storage;
 /// configured as the silo configures it: the "broker" provider, System.Text.Json with camelCase names,
 /// and a clear that deletes the row.
 /// </summary>
-public sealed class PostgresOrleansSchemaTests : IAsyncLifetime
+public sealed class PostgresOrleansSchemaTests : OrleansSchemaTest
 {
     private const string StateName = "probe";
-
-    private readonly string _serviceId = "svc-" + Guid.NewGuid().ToString("N");
-    private OrleansSchemaDatabase _database = null!;
-    private OrleansSchemaSilo? _silo;
-
-    public async Task InitializeAsync() => _database = await OrleansSchemaDatabase.CreateAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_silo is not null)
-            await _silo.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task State_written_by_one_silo_is_read_by_another_from_a_row_of_plain_camel_case_json()
     {
         var id = NewGrainId();
-        await using (var writer = await OrleansSchemaSilo.StartWithStorageAsync(_database.ConnectionString, _serviceId))
+        await using (var writer = await OrleansSchemaSilo.StartWithStorageAsync(Database.ConnectionString, ServiceId))
         {
             var written = new GrainState<ProbeState>(new ProbeState { Count = 2, DisplayName = "Ada", Tags = ["a", "b"] });
             await Storage(writer).WriteStateAsync(StateName, id, written);
             Assert.Equal("1", written.ETag);
         }
 
-        await using var reader = await OrleansSchemaSilo.StartWithStorageAsync(_database.ConnectionString, _serviceId);
+        await using var reader = await OrleansSchemaSilo.StartWithStorageAsync(Database.ConnectionString, ServiceId);
         var read = new GrainState<ProbeState>(new ProbeState());
         await Storage(reader).ReadStateAsync(StateName, id, read);
 
@@ -46,11 +33,11 @@ public sealed class PostgresOrleansSchemaTests : IAsyncLifetime
         Assert.Equal("1", read.ETag);
         Assert.Equal((2, "Ada"), (read.State!.Count, read.State.DisplayName));
         Assert.Equal(["a", "b"], read.State.Tags);
-        var row = Assert.Single(await _database.RowsAsync("""
+        var row = Assert.Single(await Database.RowsAsync("""
             SELECT graintypestring, grainidextensionstring, convert_from(payloadbinary, 'UTF8'),
                    pg_typeof(modifiedon)::text, version
             FROM orleansstorage WHERE serviceid = $1
-            """, _serviceId));
+            """, ServiceId));
         Assert.Equal(StateName, row[0]); // the state name, not a .NET type
         Assert.Equal(id.Key.ToString(), row[1]);
         Assert.Equal("timestamp with time zone", row[3]);
@@ -123,8 +110,8 @@ public sealed class PostgresOrleansSchemaTests : IAsyncLifetime
         await storage.ClearStateAsync(StateName, id, state);
 
         Assert.False(state.RecordExists);
-        Assert.Equal(0L, await _database.ScalarAsync<long>(
-            "SELECT count(*) FROM orleansstorage WHERE serviceid = $1 AND grainidextensionstring = $2", _serviceId, id.Key.ToString()!));
+        Assert.Equal(0L, await Database.ScalarAsync<long>(
+            "SELECT count(*) FROM orleansstorage WHERE serviceid = $1 AND grainidextensionstring = $2", ServiceId, id.Key.ToString()!));
         Assert.Equal(("1", 5), await StoredAsync(other));
         var after = await ReadAsync(storage, id);
         Assert.False(after.RecordExists);
@@ -136,11 +123,7 @@ public sealed class PostgresOrleansSchemaTests : IAsyncLifetime
         Assert.Equal(("1", 3), await StoredAsync(id));
     }
 
-    private async Task<IGrainStorage> StartAsync()
-    {
-        _silo = await OrleansSchemaSilo.StartWithStorageAsync(_database.ConnectionString, _serviceId);
-        return Storage(_silo);
-    }
+    private async Task<IGrainStorage> StartAsync() => Storage(await StartSiloAsync());
 
     private static IGrainStorage Storage(OrleansSchemaSilo silo) =>
         silo.Services.GetRequiredKeyedService<IGrainStorage>(BrokerStorage.Name);
@@ -157,10 +140,10 @@ public sealed class PostgresOrleansSchemaTests : IAsyncLifetime
     /// <summary>The row's version and the count in its JSON, read with SQL rather than the provider.</summary>
     private async Task<(string Version, int Count)> StoredAsync(GrainId id)
     {
-        var row = Assert.Single(await _database.RowsAsync("""
+        var row = Assert.Single(await Database.RowsAsync("""
             SELECT version::text, (convert_from(payloadbinary, 'UTF8')::jsonb ->> 'count')::int
             FROM orleansstorage WHERE serviceid = $1 AND graintypestring = $2 AND grainidextensionstring = $3
-            """, _serviceId, StateName, id.Key.ToString()!));
+            """, ServiceId, StateName, id.Key.ToString()!));
         return ((string)row[0]!, (int)row[1]!);
     }
 }
