@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Broker.Api;
 
-/// <summary>The operator's routes (DESIGN.md §3); the bearer is the admin token, never a tenant key.</summary>
+/// <summary>The operator's routes (docs/design.md §3); the bearer is the admin token, never a tenant key.</summary>
 public static class AdminEndpoints
 {
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)

@@ -51,7 +51,7 @@ public sealed record Rules
 }
 
 /// <summary>
-/// The status-code order of DESIGN.md §6 in one place, "the first rule that applies wins":
+/// The status-code order of docs/design.md §6 in one place, "the first rule that applies wins":
 /// 400 malformed id or body; 404 unknown tenant or resource; 400 invalid_grant; 409 duplicate;
 /// 401 missing or wrong bearer (a tenant key on /admin, a deleted tenant's key); 404 another
 /// tenant's key; 413 body too large; 429 rate limited. Handlers run their action only when this

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace Broker.Api;
 
 /// <summary>
-/// The JSON conventions of DESIGN.md §6: camelCase members, a member with no value written as
+/// The JSON conventions of docs/design.md §6: camelCase members, a member with no value written as
 /// <c>null</c> (never left out), times as ISO 8601 UTC strings. Requests are read strictly, so a
 /// typo in a member name is a 400 instead of a silently ignored setting.
 /// </summary>

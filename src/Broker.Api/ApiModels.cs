@@ -11,14 +11,14 @@ namespace Broker.Api;
 
 public sealed record CreateTenantBody(string? Id, string? DisplayName, IReadOnlyList<string>? ReturnUrls);
 
-/// <summary>PATCH: members left out are kept (DESIGN.md §6); explicit nulls are refused.</summary>
+/// <summary>PATCH: members left out are kept (docs/design.md §6); explicit nulls are refused.</summary>
 public sealed record PatchTenantBody(string? DisplayName, IReadOnlyList<string>? ReturnUrls, SessionPolicyBody? SessionPolicy);
 
 public sealed record SessionPolicyBody(int? RefreshLeadSeconds, int? LifetimeSeconds);
 
 public sealed record ExchangeBody(string? Code);
 
-/// <summary>PUT of a connection (DESIGN.md §3). <c>id</c> may be sent but must equal the path's.</summary>
+/// <summary>PUT of a connection (docs/design.md §3). <c>id</c> may be sent but must equal the path's.</summary>
 public sealed record ConnectionBody(
     string? Id,
     string? Type,
@@ -83,7 +83,7 @@ public sealed record ConnectionBody(
 
 public sealed record EndpointsBody(string? Authorize, string? Token, string? Userinfo, string? Revocation, string? Introspection, string? Logout, string? Jwks);
 
-// Responses (DESIGN.md §6). Never a secret; a token only in TokenResponse.
+// Responses (docs/design.md §6). Never a secret; a token only in TokenResponse.
 
 public sealed record CreatedTenantResponse(string Id, string ApiKey);
 

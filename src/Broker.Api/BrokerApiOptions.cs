@@ -3,7 +3,7 @@ namespace Broker.Api;
 /// <summary>What the HTTP front end needs from the silo's configuration, parsed and checked at start.</summary>
 public sealed record BrokerApiOptions
 {
-    /// <summary>The largest JSON body read (DESIGN.md §6); anything bigger is a 413.</summary>
+    /// <summary>The largest JSON body read (docs/design.md §6); anything bigger is a 413.</summary>
     public const int MaxJsonBodyBytes = 64 * 1024;
 
     /// <summary>The operator's bearer token (<c>Broker:AdminToken</c>); acts on /admin and on every tenant's REST routes.</summary>

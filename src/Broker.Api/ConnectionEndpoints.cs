@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Broker.Api;
 
-/// <summary>A tenant's client configurations at upstream providers (DESIGN.md §3). Secrets go in, never out.</summary>
+/// <summary>A tenant's client configurations at upstream providers (docs/design.md §3). Secrets go in, never out.</summary>
 public static class ConnectionEndpoints
 {
     public static IEndpointRouteBuilder MapConnectionEndpoints(this IEndpointRouteBuilder app)

@@ -16,7 +16,7 @@ internal static class ErrorResponses
     /// <summary>
     /// A request the server could not read: malformed chunking, a body cut short, a form or multipart
     /// body over the limits or malformed. The client's fault, so a 4xx, and logged below Error: any
-    /// client can send these, and the error log is for what operators must act on (DESIGN.md §5).
+    /// client can send these, and the error log is for what operators must act on (docs/design.md §5).
     /// </summary>
     public static bool IsClientFault(Exception? exception) =>
         exception is BadHttpRequestException or InvalidDataException or IOException;

@@ -23,7 +23,7 @@ public static class HtmlPages
         return Error(http, StatusCodes.Status429TooManyRequests, "Too many attempts", "Too many sign-in attempts from your network. Wait a minute and try again.");
     }
 
-    /// <summary>One sign-in button per connection, for a login that did not name one (DESIGN.md §6).</summary>
+    /// <summary>One sign-in button per connection, for a login that did not name one (docs/design.md §6).</summary>
     public static ContentHttpResult ChooseConnection(HttpContext http, string displayName, IEnumerable<(string Id, string Type, string Url)> connections)
     {
         var body = new StringBuilder($"<p>Choose how to sign in to <strong>{Encode(displayName)}</strong>:</p><ul class=\"choices\">");

@@ -4,7 +4,7 @@ using Broker.Grains.Users;
 
 namespace Broker.Api;
 
-/// <summary>The id formats of DESIGN.md §3; anything else is a 400 before a grain is touched.</summary>
+/// <summary>The id formats of docs/design.md §3; anything else is a 400 before a grain is touched.</summary>
 public static class Ids
 {
     public static bool IsTenantOrConnection(string? value) => ResourceIds.IsWellFormed(value);

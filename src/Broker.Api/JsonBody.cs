@@ -16,7 +16,7 @@ public sealed record JsonBody<T>(T? Value, BodyCheck Check) where T : class;
 
 /// <summary>
 /// Reads JSON bodies by hand rather than through parameter binding, so that a bad body becomes a
-/// problem the check sequence can place where DESIGN.md §6 puts it (400 first, 413 after auth),
+/// problem the check sequence can place where docs/design.md §6 puts it (400 first, 413 after auth),
 /// and so that no input can reach a 500. At most 64 KiB + 1 byte is ever read.
 /// </summary>
 public static class JsonBody

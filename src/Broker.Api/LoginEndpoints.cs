@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace Broker.Api;
 
 /// <summary>
-/// The browser side of a login (DESIGN.md §3): send the user to the provider, take the callback,
+/// The browser side of a login (docs/design.md §3): send the user to the provider, take the callback,
 /// go back to the app with a one-time code or an RFC 6749 §4.1.2.1 error. Where the app cannot be
 /// reached safely (bad tenant, bad return_to, bad state) the user gets a short HTML page instead,
 /// never a redirect.
@@ -132,7 +132,7 @@ public static class LoginEndpoints
             return NotFound(http, "This application has no such sign-in method.");
 
         // The session's own logout sends its id_token as a hint; without one, the connection's plain
-        // logout URL still ends the user's sign-in at the provider (DESIGN.md §3).
+        // logout URL still ends the user's sign-in at the provider (docs/design.md §3).
         var providerLogout = session is null ? null : await grains.Session(session).LogoutAsync(view.Ref, returnTo);
         if (providerLogout is null && connection is not null)
             providerLogout = await tenantGrain.BuildLogoutUrlAsync(connection, returnTo);

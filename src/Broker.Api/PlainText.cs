@@ -1,7 +1,7 @@
 namespace Broker.Api;
 
 /// <summary>
-/// What a string in a request body may hold (DESIGN.md §5): no control characters (NUL, CR, LF...
+/// What a string in a request body may hold (docs/design.md §5): no control characters (NUL, CR, LF...
 /// end up in headers, logs and URLs) and no characters that reorder or hide text on a page
 /// (bidirectional overrides and marks, the byte-order mark), which would let a name shown on the
 /// connection chooser read as something it is not.

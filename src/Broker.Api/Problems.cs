@@ -42,7 +42,7 @@ public static class Problems
     public static ProblemHttpResult InvalidGrant() =>
         Create(StatusCodes.Status400BadRequest, "invalid_grant", "The code is unknown, expired or already used.");
 
-    /// <summary>409 <c>limit_reached</c>: the tenant holds as many of something as it may (DESIGN.md §5).</summary>
+    /// <summary>409 <c>limit_reached</c>: the tenant holds as many of something as it may (docs/design.md §5).</summary>
     public static ProblemHttpResult LimitReached(string detail) =>
         Create(StatusCodes.Status409Conflict, "limit_reached", "A limit of the tenant was reached.", detail);
 

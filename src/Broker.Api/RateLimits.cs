@@ -7,7 +7,7 @@ namespace Broker.Api;
 public enum RateLimitedRoute { Login, Callback, Exchange }
 
 /// <summary>
-/// Fixed-window budgets per minute (DESIGN.md §5, §6): per client IP for login and callback, per
+/// Fixed-window budgets per minute (docs/design.md §5, §6): per client IP for login and callback, per
 /// tenant for exchange, since a tenant's back end redeems every code of every user from one
 /// address. Built from the same limiters ASP.NET's rate-limiting middleware uses, but not the
 /// middleware itself: it answers 429 before the endpoint runs, while §6 ranks 429 last, after

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Broker.Api;
 
 /// <summary>
-/// Checks that run before routing, on what routing would otherwise rewrite or ignore (DESIGN.md §5):
+/// Checks that run before routing, on what routing would otherwise rewrite or ignore (docs/design.md §5):
 /// a request target with a dot segment, a repeated query parameter on a browser route, and which
 /// listener a request came in on when operations have a port of their own.
 /// </summary>

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Broker.Api;
 
 /// <summary>
-/// Which URLs the broker redirects browsers to (DESIGN.md §5: no open redirects). A return URL
+/// Which URLs the broker redirects browsers to (docs/design.md §5: no open redirects). A return URL
 /// matches a registered one when scheme, host (case-insensitive), port and path are equal; its
 /// query is kept. Deliberately strict: anything a browser, a proxy and .NET might read
 /// differently (userinfo, backslashes, encoded dots or slashes, control characters, non-ASCII) is

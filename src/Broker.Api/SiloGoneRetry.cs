@@ -8,7 +8,7 @@ using Orleans.Runtime;
 namespace Broker.Api;
 
 /// <summary>
-/// A request whose grain sat on a silo that just died is run once more (DESIGN.md §2): Orleans rejects
+/// A request whose grain sat on a silo that just died is run once more (docs/design.md §2): Orleans rejects
 /// the call (<see cref="OrleansMessageRejectionException"/>, e.g. <see cref="SiloUnavailableException"/>)
 /// until the cluster knows the silo is gone, and then activates the grain on a survivor. A second
 /// rejection is answered 503 with Retry-After (<see cref="ErrorResponses"/>), never 500. Running a

@@ -20,7 +20,7 @@ public static class TenantEndpoints
         return app;
     }
 
-    /// <summary>Replaces the members the body names, at every depth, and keeps the others (DESIGN.md §6).</summary>
+    /// <summary>Replaces the members the body names, at every depth, and keeps the others (docs/design.md §6).</summary>
     public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> PatchAsync(string tenant, HttpContext http, IGrainFactory grains)
     {
         var body = await JsonBody.ReadAsync<PatchTenantBody>(http.Request, Validate, rejectNulls: true);

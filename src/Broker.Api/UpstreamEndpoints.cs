@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 namespace Broker.Api;
 
 /// <summary>
-/// The upstream proxy (DESIGN.md §3): a tenant's back end calls the provider's API with a session's
+/// The upstream proxy (docs/design.md §3): a tenant's back end calls the provider's API with a session's
 /// token without ever holding it. The answer is the provider's own status and body, marked with
 /// <c>Broker-Upstream: true</c> so a caller can tell it from the broker's own errors.
 /// </summary>

@@ -21,7 +21,7 @@ public sealed record BrokerGrainOptions
     /// <summary>
     /// The period of every durable wake-up: how soon one that was missed (its silo died) comes again on
     /// another silo. With failure detection under 10 s it bounds how late a dead silo's refreshes run
-    /// (DESIGN.md §6: 40 s tokens, 20 s lead).
+    /// (docs/design.md §6: 40 s tokens, 20 s lead).
     /// </summary>
     public TimeSpan ReminderPeriod { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace Broker.Grains;
 
-/// <summary>The broker's own instruments (DESIGN.md §6 names); the silo exports them.</summary>
+/// <summary>The broker's own instruments (docs/design.md §6 names); the silo exports them.</summary>
 public static class BrokerMetrics
 {
     public static readonly Meter Meter = new("Broker");

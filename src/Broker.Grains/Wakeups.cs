@@ -1,7 +1,7 @@
 namespace Broker.Grains;
 
 /// <summary>
-/// A durable wake-up at a time, on an Orleans reminder (DESIGN.md §2, semantics 3). Reminders are
+/// A durable wake-up at a time, on an Orleans reminder (docs/design.md §2, semantics 3). Reminders are
 /// periodic: the period is how soon a wake-up that was missed (its silo died, or the tick threw)
 /// comes again, so handlers re-register or cancel once their work is done, and must be idempotent.
 /// </summary>

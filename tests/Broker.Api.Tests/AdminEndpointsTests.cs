@@ -202,7 +202,7 @@ public sealed class AdminEndpointsTests(HostFixture fixture) : IClassFixture<Hos
     [InlineData("", null)]
     public async Task A_bad_create_body_is_400_problem_and_creates_nothing(string body, string? field)
     {
-        // Unauthenticated on purpose: a malformed body is 400 before anything else (DESIGN.md §6).
+        // Unauthenticated on purpose: a malformed body is 400 before anything else (docs/design.md §6).
         foreach (var bearer in new[] { TestApi.Admin, null })
         {
             using var response = await api.SendAsync(HttpMethod.Post, "/admin/tenants", bearer, body);

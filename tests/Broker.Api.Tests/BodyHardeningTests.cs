@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Broker.Api.Tests;
 
 /// <summary>
-/// DESIGN.md §5: no input produces a 500, and what a client did wrong is logged below Error. Every
+/// docs/design.md §5: no input produces a 500, and what a client did wrong is logged below Error. Every
 /// route that reads a body gets bodies no well-behaved client sends, over a real Kestrel.
 /// </summary>
 public sealed class BodyHardeningTests : IClassFixture<BodyHardeningTests.KestrelFixture>, IDisposable

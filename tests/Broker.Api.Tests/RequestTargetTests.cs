@@ -4,7 +4,7 @@ using Broker.Api.Tests.Support;
 namespace Broker.Api.Tests;
 
 /// <summary>
-/// DESIGN.md §3 and §5 on the request line itself: a dot segment in any encoding is a 400 before
+/// docs/design.md §3 and §5 on the request line itself: a dot segment in any encoding is a 400 before
 /// routing (the server would otherwise remove it and route <c>/api-keys/..</c> to the tenant), every
 /// GET answers HEAD, and no route, wrong method or repeated browser parameter ends as anything but
 /// the broker's own error shapes.

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace Broker.Api.Tests;
 
-/// <summary>return_to matching (DESIGN.md §6): scheme, host (any case), port and path exactly; nothing a parser could read two ways.</summary>
+/// <summary>return_to matching (docs/design.md §6): scheme, host (any case), port and path exactly; nothing a parser could read two ways.</summary>
 public sealed class ReturnUrlPolicyTests(HostFixture fixture) : IClassFixture<HostFixture>, IDisposable
 {
     private const string Registered = "https://app.example.com/cb";

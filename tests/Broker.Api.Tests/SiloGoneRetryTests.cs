@@ -7,7 +7,7 @@ using Orleans.Runtime;
 
 namespace Broker.Api.Tests;
 
-/// <summary>DESIGN.md §2: a request whose grain sat on a silo that just died is run once more, body
+/// <summary>docs/design.md §2: a request whose grain sat on a silo that just died is run once more, body
 /// included, and only once; a timed-out call is not run again.</summary>
 public sealed class SiloGoneRetryTests : IAsyncDisposable
 {

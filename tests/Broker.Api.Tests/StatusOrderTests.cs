@@ -4,7 +4,7 @@ using Broker.Api.Tests.Support;
 namespace Broker.Api.Tests;
 
 /// <summary>
-/// DESIGN.md §6: "the first rule that applies wins" — 400 malformed, 404 unknown, 400 invalid_grant,
+/// docs/design.md §6: "the first rule that applies wins" — 400 malformed, 404 unknown, 400 invalid_grant,
 /// 409 duplicate, 401 bearer, 404 another tenant's key, 413, 429. Each case here breaks two rules at
 /// once and expects the earlier one.
 /// </summary>

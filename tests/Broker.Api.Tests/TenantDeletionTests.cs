@@ -5,7 +5,7 @@ using Broker.Testing;
 
 namespace Broker.Api.Tests;
 
-/// <summary>DESIGN.md §5: deleting a tenant ends every session of it at once, revokes their tokens
+/// <summary>docs/design.md §5: deleting a tenant ends every session of it at once, revokes their tokens
 /// upstream in the background, and a tenant created later under the same id sees nothing of it.</summary>
 public sealed class TenantDeletionTests(HostFixture fixture) : IClassFixture<HostFixture>, IDisposable
 {

@@ -5,7 +5,7 @@ namespace Broker.Api.Tests;
 
 /// <summary>
 /// Keys only open their own tenant: another tenant's key gets 404 on every tenant route, a deleted
-/// tenant's key 401, a wrong key 401 (DESIGN.md §6). The victim's resources are real, so a 404 here
+/// tenant's key 401, a wrong key 401 (docs/design.md §6). The victim's resources are real, so a 404 here
 /// is the isolation rule and not just a missing resource.
 /// </summary>
 public sealed class TenantIsolationTests(HostFixture fixture) : IClassFixture<HostFixture>, IDisposable

@@ -3,7 +3,7 @@ using Broker.Api.Tests.Support;
 
 namespace Broker.Api.Tests;
 
-/// <summary>DESIGN.md §5: what one tenant may hold; past it 409 <c>limit_reached</c> and nothing changes.</summary>
+/// <summary>docs/design.md §5: what one tenant may hold; past it 409 <c>limit_reached</c> and nothing changes.</summary>
 public sealed class TenantLimitsTests(HostFixture fixture) : IClassFixture<HostFixture>, IDisposable
 {
     private readonly TestApi api = new(fixture.Host);

@@ -3,7 +3,7 @@ using Broker.Api.Tests.Support;
 
 namespace Broker.Api.Tests;
 
-/// <summary>PATCH /api/tenants/{tenant}: named members are replaced at every depth, the rest kept (DESIGN.md §6).</summary>
+/// <summary>PATCH /api/tenants/{tenant}: named members are replaced at every depth, the rest kept (docs/design.md §6).</summary>
 public sealed class TenantPatchTests(HostFixture fixture) : IClassFixture<HostFixture>, IDisposable
 {
     private readonly TestApi api = new(fixture.Host);

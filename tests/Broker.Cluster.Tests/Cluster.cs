@@ -171,7 +171,7 @@ public sealed class Cluster : IAsyncDisposable
         using var _ = await SendOkAsync(put);
     }
 
-    /// <summary>PATCHes the tenant's session policy (DESIGN.md §6).</summary>
+    /// <summary>PATCHes the tenant's session policy (docs/design.md §6).</summary>
     public async Task SetRefreshLeadAsync(int seconds)
     {
         using var patch = Api(HttpMethod.Patch, new Uri(Silos[0].BaseAddress, $"/api/tenants/{Tenant}"),
@@ -274,7 +274,7 @@ public sealed class Cluster : IAsyncDisposable
         await Database.DisposeAsync();
     }
 
-    /// <summary>Counts 503 conflict_retry answers (DESIGN.md §2: a lost race changes nothing and says so).</summary>
+    /// <summary>Counts 503 conflict_retry answers (docs/design.md §2: a lost race changes nothing and says so).</summary>
     private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         private int _conflicts;

@@ -18,7 +18,7 @@ public sealed class ThreeSilos : IAsyncLifetime
 }
 
 /// <summary>
-/// Any silo serves any route (DESIGN.md §2): a login begun on one silo completes on another, its session
+/// Any silo serves any route (docs/design.md §2): a login begun on one silo completes on another, its session
 /// reads on a third, a state is single use across the cluster, and /metrics is well formed.
 /// </summary>
 public sealed class PostgresClusterTests(ThreeSilos fixture, ITestOutputHelper output) : IClassFixture<ThreeSilos>
@@ -87,7 +87,7 @@ public sealed class PostgresClusterTests(ThreeSilos fixture, ITestOutputHelper o
         fixture.Sessions.Add(await cluster.ExchangeAsync(cluster.Silos[2], code));
     }
 
-    /// <summary>DESIGN.md §6 metric names, each of which must print HELP and TYPE.</summary>
+    /// <summary>docs/design.md §6 metric names, each of which must print HELP and TYPE.</summary>
     private static readonly (string Name, string Type)[] DesignFamilies =
     [
         ("broker_logins_total", "counter"),

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace Broker.Cluster.Tests;
 
 /// <summary>
-/// DESIGN.md §6: a silo stopping on SIGTERM fails readiness at once, finishes requests in flight,
+/// docs/design.md §6: a silo stopping on SIGTERM fails readiness at once, finishes requests in flight,
 /// leaves the cluster and exits within 15 s; the sessions whose work it ran keep refreshing on the
 /// silo left, none of them losing an access token to expiry.
 /// </summary>

@@ -7,7 +7,7 @@ namespace Broker.Cluster.Tests;
 
 /// <summary>
 /// A refresh cut off by a silo's death must be redone by another silo before the access token expires
-/// (DESIGN.md §6). The silo claims the refresh in the session's state before it calls the provider; the
+/// (docs/design.md §6). The silo claims the refresh in the session's state before it calls the provider; the
 /// claim lasts half the token's remaining life (5 s at least, 30 s at most) and the call is cancelled at
 /// its end, so a dead silo's claim runs out while the token still has time. (The first version held
 /// every claim 30 s whatever the token's life: with 20 s tokens it outlived them.) The test kills the

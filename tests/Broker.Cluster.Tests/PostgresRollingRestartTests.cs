@@ -14,7 +14,7 @@ namespace Broker.Cluster.Tests;
 /// another is stopped (SIGTERM) and started again. The fake provider keeps a ledger of every token it
 /// issued and every refresh token presented twice; at the end the ledger is checked session by session.
 /// <para>
-/// Timing (DESIGN.md §6): each session's refresh runs on a grain timer on the silo that holds its
+/// Timing (docs/design.md §6): each session's refresh runs on a grain timer on the silo that holds its
 /// activation, and an Orleans reminder at the same time wakes it elsewhere when that silo is gone. A
 /// killed silo is declared dead within about 10 s; its reminders then tick on the survivors at the
 /// next 5 s period, so a refresh due 20 s after issue runs at most ~15 s late, 5 s before expiry. A

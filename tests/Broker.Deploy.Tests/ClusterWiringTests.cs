@@ -1,7 +1,7 @@
 namespace Broker.Deploy.Tests;
 
 /// <summary>
-/// The silos form one Orleans cluster (DESIGN.md §2, §4): each listens on the silo port the ConfigMap
+/// The silos form one Orleans cluster (docs/design.md §2, §4): each listens on the silo port the ConfigMap
 /// names, advertises its pod IP and names itself after its pod through the downward API, and the
 /// silo port stays pod to pod: no Service exposes it, so no Ingress can route to it.
 /// </summary>

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Broker.Deploy.Tests;
 
 /// <summary>
-/// /metrics names tenants and connections, so it never leaves the cluster (DESIGN.md §5): the silos serve it
+/// /metrics names tenants and connections, so it never leaves the cluster (docs/design.md §5): the silos serve it
 /// on the container port <c>management</c>, which the ConfigMap makes the silo's management port, which
 /// Prometheus scrapes on the pods, and which no Service port and so no Ingress backend reaches.
 /// </summary>

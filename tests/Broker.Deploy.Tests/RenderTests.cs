@@ -1,6 +1,6 @@
 namespace Broker.Deploy.Tests;
 
-/// <summary>The base and both overlays render with kubectl's kustomize and hold the objects DESIGN.md §1 and issue 5 ask for.</summary>
+/// <summary>The base and both overlays render with kubectl's kustomize and hold the objects docs/design.md §1 and issue 5 ask for.</summary>
 public sealed class RenderTests
 {
     [Theory]

@@ -2,7 +2,7 @@ namespace Broker.Grains.Connectors;
 
 /// <summary>
 /// A tenant's client configuration at one upstream provider, as the connections REST API
-/// (DESIGN.md §3) describes it. The secret is plaintext here: encrypting it at rest is the
+/// (docs/design.md §3) describes it. The secret is plaintext here: encrypting it at rest is the
 /// tenant grain's job, connectors only ever see the decrypted value.
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -44,7 +44,7 @@ public sealed record ConnectionConfig
     [Id(8)]
     public string TokenEndpointAuthMethod { get; init; } = TokenEndpointAuthMethods.ClientSecretBasic;
 
-    /// <summary>Send a PKCE S256 challenge (RFC 7636). On by default (DESIGN.md §5).</summary>
+    /// <summary>Send a PKCE S256 challenge (RFC 7636). On by default (docs/design.md §5).</summary>
     [Id(9)]
     public bool UsePkce { get; init; } = true;
 
@@ -95,7 +95,7 @@ public sealed record ConnectionEndpoints
     public string? Jwks { get; init; }
 }
 
-/// <summary>The connection types of DESIGN.md §3.</summary>
+/// <summary>The connection types of docs/design.md §3.</summary>
 public static class ConnectionTypes
 {
     /// <summary>Any OpenID Connect provider with discovery.</summary>

@@ -28,7 +28,7 @@ public sealed record ConnectorOptions
     /// <summary>Root of the built-in development IdP, <c>{PublicBaseUrl}/dev-idp/</c>; null when it is not served.</summary>
     public Uri? DevIdpBaseUrl { get; init; }
 
-    /// <summary>Whether plain-http provider URLs are accepted (<c>Broker__AllowHttpUpstreams</c>, DESIGN.md §6).</summary>
+    /// <summary>Whether plain-http provider URLs are accepted (<c>Broker__AllowHttpUpstreams</c>, docs/design.md §6).</summary>
     public bool AllowHttpUpstreams { get; init; }
 }
 

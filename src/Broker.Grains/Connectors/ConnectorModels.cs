@@ -63,7 +63,7 @@ public sealed record UpstreamTokens(
     DateTimeOffset? ExpiresAt,
     string? Scope);
 
-/// <summary>The user as the provider describes them, normalised to the fields DESIGN.md §6 names.</summary>
+/// <summary>The user as the provider describes them, normalised to the fields docs/design.md §6 names.</summary>
 /// <param name="Subject">The provider's stable user id (OIDC <c>sub</c>); never empty.</param>
 /// <param name="Name">Display name, when known.</param>
 /// <param name="Email">E-mail address, when known.</param>

@@ -2,7 +2,7 @@ using Broker.Grains.Connectors;
 
 namespace Broker.Grains.Logins;
 
-/// <summary>Which upstream errors go back to the app as they are (DESIGN.md §6).</summary>
+/// <summary>Which upstream errors go back to the app as they are (docs/design.md §6).</summary>
 public static class AppErrorCodes
 {
     // RFC 6749 §4.1.2.1 and OpenID Connect Core §3.1.2.6: codes an app already knows how to handle.

@@ -47,7 +47,7 @@ public abstract record CompleteLoginResult
     [GenerateSerializer, Immutable]
     public sealed record AppError(string ReturnTo, string Error, string? AppState) : CompleteLoginResult;
 
-    /// <summary>Unknown, replayed or expired state: an error page, never a redirect (DESIGN.md §6).</summary>
+    /// <summary>Unknown, replayed or expired state: an error page, never a redirect (docs/design.md §6).</summary>
     [GenerateSerializer, Immutable]
     public sealed record Rejected(string Reason) : CompleteLoginResult;
 }

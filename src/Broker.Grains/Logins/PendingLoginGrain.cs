@@ -76,7 +76,7 @@ public sealed class PendingLoginGrain(
         if (time.GetUtcNow() >= State.ExpiresAt)
             return new CompleteLoginResult.Rejected("expired state");
 
-        // Claim, then act (DESIGN.md §2): deleting the state with a conditional write lets exactly one
+        // Claim, then act (docs/design.md §2): deleting the state with a conditional write lets exactly one
         // silo through, and it happens before the code exchange, so a replayed state can never yield
         // a second session. The login goes on from the copy in hand.
         var login = State;

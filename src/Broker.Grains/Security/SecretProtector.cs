@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 namespace Broker.Grains.Security;
 
 /// <summary>
-/// Encrypts client secrets and upstream tokens before they go into grain state (DESIGN.md §5), with
+/// Encrypts client secrets and upstream tokens before they go into grain state (docs/design.md §5), with
 /// ASP.NET Core Data Protection. Every silo must share the key ring to read what another wrote.
 /// </summary>
 public sealed class SecretProtector(IDataProtectionProvider provider)

@@ -7,7 +7,7 @@ namespace Broker.Grains.Sessions;
 public sealed record HandoffCode(TenantRef Tenant, string SessionId, DateTimeOffset ExpiresAt);
 
 /// <summary>
-/// The one-time code the callback gives the app (DESIGN.md §2: a field of the session). The code
+/// The one-time code the callback gives the app (docs/design.md §2: a field of the session). The code
 /// carries the session id and the tenant's life, encrypted and authenticated with the Data
 /// Protection key ring every silo shares, so nobody can make one or read the session id out of it;
 /// the session records that it was redeemed (a conditional write), which makes it single use

@@ -58,7 +58,7 @@ public sealed record NewSession(
     int RefreshLeadSeconds,
     int LifetimeSeconds);
 
-/// <summary>The normalised profile (DESIGN.md §6): <c>{id, subject, connection, name, email, avatarUrl, raw}</c>.</summary>
+/// <summary>The normalised profile (docs/design.md §6): <c>{id, subject, connection, name, email, avatarUrl, raw}</c>.</summary>
 [GenerateSerializer, Immutable]
 public sealed record UserView(string Id, string Subject, string Connection, string? Name, string? Email, string? AvatarUrl, System.Text.Json.Nodes.JsonObject Raw);
 

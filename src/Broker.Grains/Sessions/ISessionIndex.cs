@@ -7,7 +7,7 @@ public sealed record IndexedSession(string SessionId, string ConnectionId, strin
 
 /// <summary>
 /// Which sessions one life of a tenant has, so that deleting the tenant can end and revoke every one
-/// of them at once (DESIGN.md §5), and how many sessions are active (<c>broker_sessions_active</c>):
+/// of them at once (docs/design.md §5), and how many sessions are active (<c>broker_sessions_active</c>):
 /// questions no single grain can answer. Session grains add themselves when they start, mark
 /// themselves when they end and remove themselves when they are purged. Memory keeps it in the
 /// process; PostgreSQL in a table of its own.

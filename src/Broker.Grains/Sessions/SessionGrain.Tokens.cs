@@ -33,7 +33,7 @@ public sealed partial class SessionGrain
             return RefreshResult.Unsupported;
         }
 
-        // A policy change applies at the next refresh (DESIGN.md §6).
+        // A policy change applies at the next refresh (docs/design.md §6).
         State.RefreshLeadSeconds = policy.RefreshLeadSeconds;
         State.LifetimeSeconds = policy.LifetimeSeconds;
         // Claim, then act: only the silo whose lease write wins calls the provider. The lease never
@@ -75,7 +75,7 @@ public sealed partial class SessionGrain
         catch (ConnectorException e) when (e.Kind == ConnectorErrorKind.InvalidGrant)
         {
             // After a stale lease, the refresh token was most likely spent by the silo that died
-            // holding it: the loss DESIGN.md §6 admits, counted apart from real refusals.
+            // holding it: the loss docs/design.md §6 admits, counted apart from real refusals.
             var reason = staleLease ? EndReasons.RefreshLost : EndReasons.RefreshFailed;
             logger.LogInformation("Refresh refused for a session of {Tenant}/{Connection}; ending it ({Reason})", State.TenantId, State.ConnectionId, reason);
             if (staleLease)

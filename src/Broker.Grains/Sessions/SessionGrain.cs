@@ -10,7 +10,7 @@ namespace Broker.Grains.Sessions;
 /// Its next piece of work (a refresh, the end of its lifetime, a revocation retry, its purge) is due
 /// at <see cref="SessionSchedule.NextTick"/>. While active, a grain timer runs it on time; a
 /// reminder at the same time wakes the session when its activation was collected or its silo died
-/// (DESIGN.md §2, semantics 3). Both may fire; the work checks the state, not the trigger.
+/// (docs/design.md §2, semantics 3). Both may fire; the work checks the state, not the trigger.
 /// </remarks>
 [GrainType("session")]
 public sealed partial class SessionGrain(
@@ -113,7 +113,7 @@ public sealed partial class SessionGrain(
         if (State.Status == SessionStatus.Active)
         {
             await EndCoreAsync(reason, revoke: true);
-            await TryRevokeAsync(await ConnectorAsync()); // before answering, bounded by the outbound timeouts (DESIGN.md §6)
+            await TryRevokeAsync(await ConnectorAsync()); // before answering, bounded by the outbound timeouts (docs/design.md §6)
             await ArmAsync();
         }
         return true;

@@ -8,7 +8,7 @@ public static class SessionSchedule
 
     /// <summary>
     /// When the access token should be refreshed: <c>lead</c> before it expires, or at half its life
-    /// when it lives less than twice the lead (DESIGN.md §6); after a transient failure, the retry
+    /// when it lives less than twice the lead (docs/design.md §6); after a transient failure, the retry
     /// time. Null when it is never refreshed (no refresh token, no expiry, or no refresh support).
     /// </summary>
     public static DateTimeOffset? RefreshDueAt(SessionState s)

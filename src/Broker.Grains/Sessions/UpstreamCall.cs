@@ -1,7 +1,7 @@
 namespace Broker.Grains.Sessions;
 
 /// <summary>A call a tenant asks the broker to make to the provider's API with the session's token
-/// (DESIGN.md §3, what jAccount's call_rest_api and Flask-OAuthlib's remote get/post do).</summary>
+/// (docs/design.md §3, what jAccount's call_rest_api and Flask-OAuthlib's remote get/post do).</summary>
 /// <param name="Path">Relative to the connection's API base URL; must stay below it.</param>
 /// <param name="JsonBody">Sent as application/json when present.</param>
 [GenerateSerializer, Immutable]

@@ -6,7 +6,7 @@ namespace Broker.Grains.Tenants;
 /// <summary>
 /// A tenant: its return URLs, API key hashes, session policy and connections (secrets encrypted at
 /// rest). Keyed by tenant id. A deleted tenant leaves a tombstone, so its old keys answer 401
-/// rather than looking like a tenant that never was (DESIGN.md §6).
+/// rather than looking like a tenant that never was (docs/design.md §6).
 /// </summary>
 [Alias("tenant"), GrainInterfaceType("tenant")]
 public interface ITenantGrain : IGrainWithStringKey
@@ -103,6 +103,6 @@ public sealed record TenantView(TenantRef Ref, string DisplayName, IReadOnlyList
     public string Id => Ref.Id;
 }
 
-/// <summary>A PATCH: null members are left as they are (DESIGN.md §6).</summary>
+/// <summary>A PATCH: null members are left as they are (docs/design.md §6).</summary>
 [GenerateSerializer, Immutable]
 public sealed record TenantPatch(string? DisplayName, IReadOnlyList<string>? ReturnUrls, int? RefreshLeadSeconds, int? LifetimeSeconds);

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Broker.Grains.Tenants;
 
-/// <summary>The rule for tenant and connection ids (DESIGN.md §3), in one place for the API and the validator.</summary>
+/// <summary>The rule for tenant and connection ids (docs/design.md §3), in one place for the API and the validator.</summary>
 public static partial class ResourceIds
 {
     public const string Pattern = "^[a-z0-9][a-z0-9-]{1,62}$";

@@ -53,7 +53,7 @@ public sealed class TenantGrain(
         // The connections go first to the grain that ends this life's sessions and revokes their
         // tokens upstream, which needs the client credentials; it waits until the tombstone is written.
         await GrainFactory.RetiredTenant(Ref).RetireAsync(Ref, State.Connections);
-        // A tombstone: the id stays known, so the old keys answer 401 rather than 404 (DESIGN.md §6).
+        // A tombstone: the id stays known, so the old keys answer 401 rather than 404 (docs/design.md §6).
         state.State = new TenantState { Status = TenantStatus.Deleted, CreatedAt = State.CreatedAt };
         await WriteAsync();
         return true;

@@ -1,7 +1,7 @@
 namespace Broker.Grains.Tenants;
 
 /// <summary>
-/// What one tenant may hold (DESIGN.md §5). A tenant's state is one grain's state, read and written
+/// What one tenant may hold (docs/design.md §5). A tenant's state is one grain's state, read and written
 /// whole: without a cap, one tenant could make every write of it (and the silo's memory) as large
 /// as it liked. Past a limit the API answers 409 <c>limit_reached</c>.
 /// </summary>

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Broker.Silo.Hosting;
 
-/// <summary>The Orleans cluster a silo joins (DESIGN.md §4), read from <c>Broker:Cluster</c> and friends.</summary>
+/// <summary>The Orleans cluster a silo joins (docs/design.md §4), read from <c>Broker:Cluster</c> and friends.</summary>
 public sealed record ClusterSettings
 {
     /// <summary>Silos with the same cluster id (in one PostgreSQL) form one cluster.</summary>

@@ -6,7 +6,7 @@ using Npgsql;
 namespace Broker.Silo.Hosting;
 
 /// <summary>
-/// The key ring that encrypts client secrets and upstream tokens at rest (DESIGN.md §4, §5). On
+/// The key ring that encrypts client secrets and upstream tokens at rest (docs/design.md §4, §5). On
 /// PostgreSQL it lives in the database, wrapped by the master key from configuration, so every silo
 /// shares it and a database dump alone is not enough to decrypt. On Memory it lives in the process.
 /// </summary>

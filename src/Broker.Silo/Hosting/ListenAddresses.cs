@@ -4,7 +4,7 @@ namespace Broker.Silo.Hosting;
 
 /// <summary>
 /// Where the silo listens once operations have a port of their own (<c>Broker:Management:Port</c>,
-/// DESIGN.md §5): every address the host would bind anyway, plus the management port on every
+/// docs/design.md §5): every address the host would bind anyway, plus the management port on every
 /// interface. Calling Kestrel's Listen* would make it ignore ASPNETCORE_URLS, so the management
 /// port is added to the host's own setting instead.
 /// </summary>

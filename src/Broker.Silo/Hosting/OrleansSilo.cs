@@ -4,7 +4,7 @@ using Orleans.Configuration;
 namespace Broker.Silo.Hosting;
 
 /// <summary>
-/// The Orleans silo co-hosted with the HTTP front end (DESIGN.md §2): one process on Memory (localhost
+/// The Orleans silo co-hosted with the HTTP front end (docs/design.md §2): one process on Memory (localhost
 /// clustering, memory storage and reminders), or a member of the cluster whose membership, grain
 /// state and reminders live in PostgreSQL.
 /// </summary>
@@ -33,7 +33,7 @@ public static class OrleansSilo
             silo.UseBrokerGrainDefaults();
             silo.Configure<ClusterMembershipOptions>(o =>
             {
-                // A silo that stops answering is declared dead within about 10 s (DESIGN.md §6): two
+                // A silo that stops answering is declared dead within about 10 s (docs/design.md §6): two
                 // probes missed 2 s apart, then the votes of up to two others.
                 o.ProbeTimeout = TimeSpan.FromSeconds(2);
                 o.NumMissedProbesLimit = 2;

@@ -19,9 +19,9 @@ public static class SiloHost
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
-        // DESIGN.md §6: a silo stopping on SIGTERM exits within 15 s.
+        // docs/design.md §6: a silo stopping on SIGTERM exits within 15 s.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
-        // DESIGN.md §5: /metrics on a listener of its own, which no Ingress routes to.
+        // docs/design.md §5: /metrics on a listener of its own, which no Ingress routes to.
         if (settings.ListenSetting is { } listen)
             builder.WebHost.UseSetting(listen.Key, listen.Value);
         builder.Services.AddSingleton(settings);

@@ -11,7 +11,7 @@ namespace Broker.Silo.Hosting;
 public enum StorageKind { Memory, Postgres }
 
 /// <summary>
-/// Everything the silo reads from configuration (DESIGN.md §4), parsed and checked once at start.
+/// Everything the silo reads from configuration (docs/design.md §4), parsed and checked once at start.
 /// Each check throws a <see cref="ConfigurationException"/> naming the key, so a bad deployment stops
 /// with one clear line instead of failing later in a request.
 /// </summary>

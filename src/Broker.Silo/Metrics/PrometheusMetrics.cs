@@ -6,7 +6,7 @@ using System.Text;
 namespace Broker.Silo.Metrics;
 
 /// <summary>
-/// Collects the instruments DESIGN.md §6 names from System.Diagnostics.Metrics and writes them in the
+/// Collects the instruments docs/design.md §6 names from System.Diagnostics.Metrics and writes them in the
 /// Prometheus text format (version 0.0.4). Every family prints its HELP and TYPE lines before its first
 /// sample, so dashboards and alerts can be written against a silo that has served nothing yet.
 /// </summary>

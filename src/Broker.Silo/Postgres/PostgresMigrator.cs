@@ -5,7 +5,7 @@ namespace Broker.Silo.Postgres;
 /// <summary>
 /// Applies the versioned SQL scripts embedded from Postgres/Migrations (NNNN_name.sql) in order, each
 /// in its own transaction, recording each in broker_schema_migrations. A session-level advisory lock
-/// serialises silos that start together, so exactly one applies each script (DESIGN.md §2, semantics 5).
+/// serialises silos that start together, so exactly one applies each script (docs/design.md §2, semantics 5).
 /// </summary>
 public sealed class PostgresMigrator(NpgsqlDataSource dataSource)
 {

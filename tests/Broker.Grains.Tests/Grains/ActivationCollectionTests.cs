@@ -7,7 +7,7 @@ using Orleans.Runtime;
 
 namespace Broker.Grains.Tests.Grains;
 
-/// <summary>DESIGN.md §2, semantics 6: an idle session's activation is collected, so a silo's memory follows
+/// <summary>docs/design.md §2, semantics 6: an idle session's activation is collected, so a silo's memory follows
 /// the sessions in use, and the session lives on in storage: the next call activates it again.</summary>
 public sealed class ActivationCollectionTests
 {

@@ -5,7 +5,7 @@ using Orleans.Storage;
 
 namespace Broker.Grains.Tests.Grains;
 
-/// <summary>DESIGN.md §2, semantics 2: state lives in the activation; a read of an active grain touches no database.</summary>
+/// <summary>docs/design.md §2, semantics 2: state lives in the activation; a read of an active grain touches no database.</summary>
 public sealed class ActiveReadTests
 {
     [Fact]

@@ -5,7 +5,7 @@ using Broker.Testing.Upstreams;
 
 namespace Broker.Grains.Tests.Grains;
 
-/// <summary>The session's token lifecycle (DESIGN.md §2, §6), driven by a fake clock that moves its grain timers and reminders.</summary>
+/// <summary>The session's token lifecycle (docs/design.md §2, §6), driven by a fake clock that moves its grain timers and reminders.</summary>
 public sealed class SessionLifecycleTests
 {
     [Fact]

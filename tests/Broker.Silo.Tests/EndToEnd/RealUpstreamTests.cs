@@ -74,7 +74,7 @@ public sealed class RealUpstreamTests
             extraAuthorizeParams = connection.ExtraAuthorizeParams,
         });
         Assert.True(put.StatusCode == HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
-        // Tokens of 8 s are refreshed at half their life (DESIGN.md §6).
+        // Tokens of 8 s are refreshed at half their life (docs/design.md §6).
         using var patch = await broker.SendAsync(HttpMethod.Patch, $"/api/tenants/{Tenant}", new { sessionPolicy = new { refreshLeadSeconds = 5 } });
         Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
     }

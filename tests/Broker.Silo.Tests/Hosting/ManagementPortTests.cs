@@ -7,7 +7,7 @@ using Broker.Testing.Processes;
 namespace Broker.Silo.Tests.Hosting;
 
 /// <summary>
-/// DESIGN.md §5: with <c>Broker__Management__Port</c> the silo listens there as well as on its configured
+/// docs/design.md §5: with <c>Broker__Management__Port</c> the silo listens there as well as on its configured
 /// addresses, serves /metrics only there and nothing but operations there; which listener a request came
 /// in on decides, never its Host header. Without the setting /metrics stays on the main listener.
 /// </summary>

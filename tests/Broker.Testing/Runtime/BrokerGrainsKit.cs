@@ -83,7 +83,7 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
     /// <summary>
     /// A second cluster over the same storage, service id, key ring, clock and provider that does not
     /// know the first: a grain called through both has an activation in each, as during a membership
-    /// change or a partition (DESIGN.md §2). Only storage etags stand between the two; useful with
+    /// change or a partition (docs/design.md §2). Only storage etags stand between the two; useful with
     /// PostgreSQL storage, where both clusters read and write the same rows.
     /// </summary>
     public async Task<IGrainFactory> StartSplitBrainClusterAsync()

@@ -4,7 +4,7 @@ namespace Broker.Grains.Connectors.Api;
 
 /// <summary>
 /// The URL the upstream proxy may call: a path and query resolved below a connection's API base
-/// URL, or the reason it was refused (DESIGN.md §5: "the upstream proxy cannot reach anything
+/// URL, or the reason it was refused (docs/design.md §5: "the upstream proxy cannot reach anything
 /// outside the connection's API base URL"). The check is on the raw text, before any URL parser
 /// gets to normalise it, and fails closed: anything unusual is refused rather than interpreted.
 /// </summary>

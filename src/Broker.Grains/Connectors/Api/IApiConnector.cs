@@ -2,7 +2,7 @@ namespace Broker.Grains.Connectors.Api;
 
 /// <summary>
 /// A connector whose provider has a REST API the upstream proxy
-/// (<c>POST /api/tenants/{tenant}/sessions/{session}/upstream</c>, DESIGN.md §3) may call with the
+/// (<c>POST /api/tenants/{tenant}/sessions/{session}/upstream</c>, docs/design.md §3) may call with the
 /// session's access token. The proxy resolves the target with <see cref="ApiTarget.Resolve"/>
 /// against <see cref="ApiBaseUrl"/>, lets the connector put the token on the request the
 /// provider's way, sends it, and asks <see cref="ClassifyApiResponse"/> whether the answer means

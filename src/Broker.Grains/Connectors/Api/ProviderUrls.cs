@@ -2,7 +2,7 @@ namespace Broker.Grains.Connectors.Api;
 
 /// <summary>
 /// How provider types turn a connection's <c>baseUrl</c> / <c>endpoints</c> overrides into URLs
-/// (DESIGN.md §3: every endpoint defaults to the provider's real one).
+/// (docs/design.md §3: every endpoint defaults to the provider's real one).
 /// </summary>
 public static class ProviderUrls
 {

@@ -142,7 +142,7 @@ public sealed class GitHubConnector : IRefreshConnector, IRevokeConnector, IApiC
         }
     }
 
-    // GitHub returns the granted scope comma-separated; the broker's scope strings are space-separated (DESIGN.md §6).
+    // GitHub returns the granted scope comma-separated; the broker's scope strings are space-separated (docs/design.md §6).
     private static UpstreamTokens Normalise(UpstreamTokens tokens) =>
         tokens with { Scope = tokens.Scope?.Replace(',', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries) is { } parts ? string.Join(' ', parts) : null };
 

@@ -106,7 +106,7 @@ public sealed class JAccountEndToEndTests
     }
 
     /// <summary>
-    /// DESIGN.md §3: <c>GET /t/{tenant}/logout?connection={c}&amp;return_to={url}</c> -> 302 to the
+    /// docs/design.md §3: <c>GET /t/{tenant}/logout?connection={c}&amp;return_to={url}</c> -> 302 to the
     /// provider's logout URL where it has one (jAccount, Authing, OIDC end_session), else to return_to.
     /// The app whose broker session already ended (expired, DELETEd by its back end) still needs to end
     /// the user's jAccount sign-in. The silo ignores <c>connection</c> when no session is named and

@@ -38,7 +38,7 @@ internal sealed class ProviderBroker : IAsyncDisposable
 
     /// <summary>
     /// Starts a silo, sets the tenant's refresh lead to its minimum (5 s, so tokens of a few seconds
-    /// are refreshed at half their life, DESIGN.md §6) before any session takes it, and registers
+    /// are refreshed at half their life, docs/design.md §6) before any session takes it, and registers
     /// <paramref name="connection"/> as the tenant's only connection.
     /// </summary>
     public static async Task<ProviderBroker> StartAsync(string tenant, JsonObject connection)
