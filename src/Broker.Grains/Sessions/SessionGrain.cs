@@ -22,7 +22,7 @@ public sealed partial class SessionGrain(
     ISessionIndex index,
     BrokerGrainOptions options,
     TimeProvider time,
-    ILogger<SessionGrain> logger) : Grain, ISessionGrain, IRemindable
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain, IRemindable, IIncomingGrainCallFilter
 {
     private const string Reminder = "session";
 
@@ -40,6 +40,11 @@ public sealed partial class SessionGrain(
     // The access token as last decrypted, keyed by its stored ciphertext: reading a token is the hot path, and
     // decrypting it on every read cost more CPU than the rest of the grain call. A new token has new ciphertext.
     private (string Protected, string Plain)? _accessToken;
+
+    // Set once anything but a reminder tick called this activation. One that only ticked (an idle session
+    // woken to refresh) is let go after the tick instead of being held until idle collection: a million
+    // sessions coming due would otherwise keep every one refreshed in the last two minutes in memory.
+    private bool _calledByOthers;
 
     private SessionState State => state.State;
 
@@ -182,10 +187,19 @@ public sealed partial class SessionGrain(
         return logoutUrl;
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         Wakeups.RecordLag(status, time);
-        return TickAsync();
+        await TickAsync();
+        if (!_calledByOthers)
+            DeactivateOnIdle();
+    }
+
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (context.InterfaceMethod?.Name != nameof(IRemindable.ReceiveReminder))
+            _calledByOthers = true;
+        return context.Invoke();
     }
 
     /// <summary>Whatever is due now: the purge, a revocation retry, the end of the lifetime, a refresh.</summary>

@@ -61,6 +61,9 @@ public static class OrleansSilo
             // again, so no stale activation can revive a deleted row.
             o.DeleteStateOnClear = true;
         });
+        // The range reads return only the earliest-due reminders (migration 6), so the list is read
+        // often enough for the next ones to follow the ticks the silo has done.
+        silo.Configure<ReminderOptions>(o => o.RefreshReminderListPeriod = TimeSpan.FromSeconds(5));
         return silo.UseAdoNetReminderService(o => (o.Invariant, o.ConnectionString) = ("Npgsql", connectionString));
     }
 }

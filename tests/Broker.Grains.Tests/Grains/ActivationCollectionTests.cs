@@ -34,6 +34,28 @@ public sealed class ActivationCollectionTests
         Assert.Equal(1, await SessionActivationsAsync(management));
     }
 
+    [Fact]
+    public async Task A_session_woken_only_by_its_reminder_is_let_go_after_the_tick_and_one_in_use_is_kept()
+    {
+        // Orleans' default collection age (far longer than this test): only the session itself lets go.
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
+        var idle = await kit.LoginAsync();
+        var inUse = await kit.LoginAsync();
+        var management = kit.Grains.GetGrain<IManagementGrain>(0);
+        await kit.Cluster.DeactivateAsync(kit.Session(idle));
+        Assert.Equal(1, await SessionActivationsAsync(management));
+
+        // Both come due: the idle one only on its reminder, on a new activation; the other in its activation.
+        kit.Clock.Advance(TimeSpan.FromSeconds(540));
+        await kit.AdvanceUntilAsync(TimeSpan.FromSeconds(1), async () => kit.RefreshRequests == 2 && await SessionActivationsAsync(management) == 1,
+            "both refreshed, and the activation the reminder started let go");
+
+        Assert.Equal(1, await SessionActivationsAsync(management)); // the session in use, still active
+        Assert.Equal("active", (await kit.Session(idle).GetAsync(kit.Tenant))!.Status);
+        Assert.Equal(2, await SessionActivationsAsync(management)); // a call brings it back, with its refreshed state
+    }
+
     private static async Task<int> SessionActivationsAsync(IManagementGrain management) =>
         (await management.GetSimpleGrainStatistics()).Where(s => s.GrainType.Contains(nameof(SessionGrain), StringComparison.Ordinal)).Sum(s => s.ActivationCount);
 }

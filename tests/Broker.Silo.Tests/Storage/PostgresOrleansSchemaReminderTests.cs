@@ -113,6 +113,31 @@ public sealed class PostgresOrleansSchemaReminderTests : OrleansSchemaTest
     }
 
     [Fact]
+    public async Task A_range_read_returns_the_earliest_due_reminders_up_to_its_share_of_ten_thousand()
+    {
+        var table = await StartAsync();
+        // 12,000 reminders a millisecond apart, twelve minutes ahead (read, never fired), their hashes
+        // spread over the ring by a multiplicative hash.
+        await Database.ExecuteAsync("""
+            INSERT INTO orleansreminderstable (serviceid, grainid, remindername, starttime, period, grainhash, version)
+            SELECT $1, 'reminderprobe/q-' || i, 'wake', $2::timestamptz + i * interval '1 millisecond', 60000,
+                   ((i * 2654435761) % 4294967296 - 2147483648)::integer, 0
+            FROM generate_series(1, 12000) AS i
+            """, ServiceId, _startAt);
+        var all = (await Database.RowsAsync("SELECT grainid, grainhash FROM orleansreminderstable WHERE serviceid = $1 ORDER BY starttime", ServiceId))
+            .Select(row => (GrainId: (string)row[0]!, Hash: (int)row[1]!)).ToList();
+
+        foreach (var (begin, end, limit) in new (uint, uint, int)[] { (0, 0, 10_050), (0, 0x8000_0000, 5_050), (0xC000_0000, 0x4000_0000, 5_050), (0x1000_0000, 0x2000_0000, 675) })
+        {
+            var inRange = all.Where(r => (uint)r.Hash is var h && (begin < end ? h > begin && h <= end : h > begin || h <= end)).ToList();
+            Assert.True(inRange.Count > limit, $"({begin:X8}, {end:X8}]: {inRange.Count} rows, not more than the limit");
+            var read = (await table.ReadRows(begin, end)).Reminders.Select(r => r.GrainId.ToString()).ToList();
+            Assert.Equal(limit, read.Count);
+            Assert.Equal(inRange.Take(limit).Select(r => r.GrainId).Order(StringComparer.Ordinal), read.Order(StringComparer.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task The_range_reads_use_an_index()
     {
         var definition = await Database.ScalarAsync<string>(
