@@ -17,6 +17,11 @@ builder.AddBrokerSilo(settings);
 var app = builder.Build();
 if (args is ["migrate", ..])
     return await app.MigrateAsync(settings);
+if (PortsInUse.Describe(app.Configuration, settings) is { } taken)
+{
+    Console.Error.WriteLine(taken);
+    return 2;
+}
 
 app.UseBrokerApi();
 app.MapOpsEndpoints();

@@ -25,11 +25,8 @@ public static class ListenAddresses
     {
         var urls = Split(config[WebHostDefaults.ServerUrlsKey]);
         var httpPorts = Split(config[WebHostDefaults.HttpPortsKey]);
-        var httpsPorts = Split(config[WebHostDefaults.HttpsPortsKey]);
-        var fromPorts = urls.Length == 0 && httpPorts.Length + httpsPorts.Length > 0;
-        string[] configured = fromPorts
-            ? [.. httpPorts.Select(port => $"http://*:{port}"), .. httpsPorts.Select(port => $"https://*:{port}")]
-            : urls.Length > 0 ? urls : [KestrelDefault];
+        var fromPorts = urls.Length == 0 && httpPorts.Length + Split(config[WebHostDefaults.HttpsPortsKey]).Length > 0;
+        var configured = Configured(config);
         if (configured.FirstOrDefault(address => PortOf(address) == managementPort) is { } clash)
         {
             throw new ConfigurationException("Broker:Management:Port",
@@ -38,6 +35,19 @@ public static class ListenAddresses
         return fromPorts
             ? new(WebHostDefaults.HttpPortsKey, string.Join(';', [.. httpPorts, managementPort.ToString(CultureInfo.InvariantCulture)]))
             : new(WebHostDefaults.ServerUrlsKey, string.Join(';', [.. configured, $"http://+:{managementPort}"]));
+    }
+
+    /// <summary>The addresses the host binds: <c>urls</c> when set, else those of <c>http_ports</c> and
+    /// <c>https_ports</c>, else Kestrel's default.</summary>
+    public static string[] Configured(IConfiguration config)
+    {
+        var urls = Split(config[WebHostDefaults.ServerUrlsKey]);
+        if (urls.Length > 0)
+            return urls;
+        string[] fromPorts = [
+            .. Split(config[WebHostDefaults.HttpPortsKey]).Select(port => $"http://*:{port}"),
+            .. Split(config[WebHostDefaults.HttpsPortsKey]).Select(port => $"https://*:{port}")];
+        return fromPorts.Length > 0 ? fromPorts : [KestrelDefault];
     }
 
     private static string[] Split(string? list) =>

@@ -14,11 +14,16 @@ public static class SiloHost
 {
     public static WebApplicationBuilder AddBrokerSilo(this WebApplicationBuilder builder, SiloSettings settings)
     {
-        builder.Logging.ClearProviders().AddJsonConsole(o =>
-        {
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        });
+        // JSON for the log pipelines of a deployment; the usual console format for a person at a terminal.
+        builder.Logging.ClearProviders();
+        if (builder.Environment.IsDevelopment())
+            builder.Logging.AddSimpleConsole(o => o.TimestampFormat = "HH:mm:ss ");
+        else
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
         // docs/design.md §6: a silo stopping on SIGTERM exits within 15 s.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         // docs/design.md §5: /metrics on a listener of its own, which no Ingress routes to.
@@ -57,12 +62,15 @@ public static class SiloHost
             services.AddBrokerDataProtection(settings.MasterKeys, keysInPostgres: settings.Storage == StorageKind.Postgres);
     }
 
-    /// <summary>Lines for the person who started the silo, logged once it listens.</summary>
+    /// <summary>Lines for the person who started the silo, logged once it listens: the last lines of the
+    /// start-up, and nothing chatty follows them (outbound HTTP logs at Warning), so they stay in view.</summary>
     public static WebApplication LogStartupNotes(this WebApplication app, SiloSettings settings)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Broker.Silo");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            if (settings.Api.DemoEnabled)
+                logger.LogInformation("Demo app: {DemoUrl} (sign in with any username at the development IdP)", new Uri(settings.Api.PublicBaseUrl, "demo/"));
             if (settings.AdminTokenGenerated)
                 logger.LogWarning("Development admin token (generated for this run; set Broker__AdminToken to fix one): {AdminToken}", settings.Api.AdminToken);
         });

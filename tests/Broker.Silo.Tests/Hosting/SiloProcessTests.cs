@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
+using Broker.Testing;
 using Broker.Testing.Processes;
 
 namespace Broker.Silo.Tests.Hosting;
@@ -41,6 +43,39 @@ public sealed class SiloProcessTests
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"Configuration error: {key} ", line);
         Assert.Contains(value, line);
+    }
+
+    [Fact]
+    public async Task A_port_in_use_stops_start_up_with_one_line_and_exit_code_2()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+
+        var (exitCode, _, stderr) = await SiloProcess.RunAsync(new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://localhost:{port}" });
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"Cannot listen on http://localhost:{port}: port {port} is in use by another program.", line);
+        Assert.Contains("--urls", line);
+    }
+
+    [Fact]
+    public async Task A_silo_port_in_use_stops_start_up_with_one_line_naming_the_setting()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+
+        var (exitCode, _, stderr) = await SiloProcess.RunAsync(new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Next()}",
+            ["Broker__Cluster__SiloPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"Cannot use the silo port {port} (Broker:Cluster:SiloPort): it is in use", line);
     }
 
     [Theory]

@@ -57,7 +57,7 @@ public sealed partial class NodeOidcProvider : IAsyncDisposable
     }
 
     /// <summary>The folder of server.mjs and its package.json.</summary>
-    public static string ProjectDirectory { get; } = Path.Combine(FindRepositoryRoot(), "tests", "upstreams", "oidc-provider");
+    public static string ProjectDirectory { get; } = Path.Combine(RepositoryRoot.Path, "tests", "upstreams", "oidc-provider");
 
     /// <summary>The issuer, <c>http://127.0.0.1:{port}/</c>; <see cref="IssuerIdentifier"/> is the exact <c>iss</c> string.</summary>
     public Uri Issuer { get; private set; } = null!;
@@ -356,19 +356,6 @@ public sealed partial class NodeOidcProvider : IAsyncDisposable
                 await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
             }
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Broker.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Broker.sln above {AppContext.BaseDirectory}.");
     }
 
     private static void Start(Process process)
