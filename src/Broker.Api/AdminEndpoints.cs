@@ -14,6 +14,7 @@ public static class AdminEndpoints
     {
         var group = app.MapGroup("/admin/tenants").WithTags("Admin");
         group.MapPost("/", CreateTenantAsync).WithName("CreateTenant");
+        group.MapGet("/", ListTenantsAsync).WithName("ListTenants");
         group.MapGet("/{tenant}", GetTenantAsync).WithName("GetTenant");
         group.MapDelete("/{tenant}", DeleteTenantAsync).WithName("DeleteTenant");
         group.MapPost("/{tenant}/api-keys", AddApiKeyAsync).WithName("AddApiKey");
@@ -43,6 +44,32 @@ public static class AdminEndpoints
         if (!created.Created || created.ApiKey is null)
             return Problems.TenantExists();
         return TypedResults.Created($"/admin/tenants/{id}", new CreatedTenantResponse(id!, created.ApiKey));
+    }
+
+    /// <summary>The tenants in id order, a page at a time; <c>nextCursor</c> (opaque) fetches the next page, and is
+    /// null on the last. Paging is stable: a tenant created meanwhile is on a later page if its id sorts after the cursor.</summary>
+    public static async Task<Results<Ok<PageResponse<TenantResponse>>, ProblemHttpResult>> ListTenantsAsync(
+        HttpContext http, IGrainFactory grains, ITenantDirectory directory)
+    {
+        var page = PageRequest.Read(http.Request.Query, maxLimit: 100, defaultLimit: 50, Ids.IsTenantOrConnection);
+        var check = await ApiChecks.RunAsync(http, new Rules { Body = new BodyCheck(page.Invalid, false), Caller = Caller.Admin });
+        if (check.Refused is { } refused)
+            return refused;
+        var items = new List<TenantResponse>();
+        var after = page.After;
+        // An id whose tenant is not active (a creation that failed after the directory took it) is skipped.
+        while (items.Count < page.Limit)
+        {
+            var wanted = page.Limit - items.Count;
+            var ids = await directory.ListAsync(after, wanted);
+            var views = await Task.WhenAll(ids.Select(id => grains.Tenant(id).GetAsync()));
+            items.AddRange(views.OfType<TenantView>().Select(TenantResponse.From));
+            if (ids.Count < wanted)
+                return TypedResults.Ok(new PageResponse<TenantResponse>(items, null));
+            after = ids[^1];
+        }
+        var more = (await directory.ListAsync(after, 1)).Count > 0;
+        return TypedResults.Ok(new PageResponse<TenantResponse>(items, more ? PageRequest.Cursor(after!) : null));
     }
 
     public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> GetTenantAsync(string tenant, HttpContext http, IGrainFactory grains)

@@ -32,11 +32,16 @@ public sealed record ConnectionBody(
     bool? UsePkce,
     IReadOnlyDictionary<string, string>? ExtraAuthorizeParams,
     IReadOnlyDictionary<string, JsonElement>? Options,
-    string? ApiBaseUrl)
+    string? ApiBaseUrl,
+    string? DisplayName = null)
 {
+    /// <summary>The most a display name may hold: it is one button's label.</summary>
+    public const int DisplayNameMaxLength = 100;
+
     public ConnectionConfig ToConfig(string id) => new()
     {
         Id = id,
+        DisplayName = DisplayName?.Trim(),
         Type = Type ?? "",
         ClientId = ClientId,
         ClientSecret = ClientSecret,
@@ -58,6 +63,8 @@ public sealed record ConnectionBody(
     {
         if (Id is not null && Id != pathId)
             yield return new("id", "must equal the connection id in the path, or be left out.");
+        if (DisplayName is not null && (DisplayName.Trim().Length is 0 or > DisplayNameMaxLength || DisplayName.Any(char.IsControl)))
+            yield return new("displayName", $"must be 1-{DisplayNameMaxLength} characters without control characters, or be left out.");
         foreach (var (name, value) in ExtraAuthorizeParams ?? new Dictionary<string, string>())
         {
             if (value is null)
@@ -94,6 +101,9 @@ public sealed record ApiKeyItem(string Id, DateTimeOffset CreatedAt);
 
 public sealed record ItemsResponse<T>(IReadOnlyList<T> Items);
 
+/// <summary>One page of a paged list; <see cref="NextCursor"/> is null on the last page.</summary>
+public sealed record PageResponse<T>(IReadOnlyList<T> Items, string? NextCursor);
+
 public sealed record SessionPolicyResponse(int RefreshLeadSeconds, int LifetimeSeconds);
 
 public sealed record TenantResponse(string Id, string DisplayName, IReadOnlyList<string> ReturnUrls, SessionPolicyResponse SessionPolicy, DateTimeOffset CreatedAt)
@@ -116,12 +126,13 @@ public sealed record ConnectionResponse(
     bool UsePkce,
     IReadOnlyDictionary<string, string> ExtraAuthorizeParams,
     IReadOnlyDictionary<string, string> Options,
-    string? ApiBaseUrl)
+    string? ApiBaseUrl,
+    string? DisplayName)
 {
     public static ConnectionResponse From(ConnectionConfig c) => new(
         c.Id, c.Type, c.ClientId, !string.IsNullOrEmpty(c.ClientSecret), c.Scopes, c.Issuer, c.BaseUrl,
         new EndpointsBody(c.Endpoints.Authorize, c.Endpoints.Token, c.Endpoints.Userinfo, c.Endpoints.Revocation, c.Endpoints.Introspection, c.Endpoints.Logout, c.Endpoints.Jwks),
-        c.TokenEndpointAuthMethod, c.UsePkce, c.ExtraAuthorizeParams, c.Options, c.ApiBaseUrl);
+        c.TokenEndpointAuthMethod, c.UsePkce, c.ExtraAuthorizeParams, c.Options, c.ApiBaseUrl, c.DisplayName);
 }
 
 public sealed record UserResponse(string Id, string Subject, string Connection, string? Name, string? Email, string? AvatarUrl, JsonObject Raw)

@@ -24,29 +24,29 @@ public static class HtmlPages
     }
 
     /// <summary>One sign-in button per connection, for a login that did not name one (docs/design.md §6).</summary>
-    public static ContentHttpResult ChooseConnection(HttpContext http, string displayName, IEnumerable<(string Id, string Type, string Url)> connections)
+    public static ContentHttpResult ChooseConnection(HttpContext http, string displayName, IEnumerable<(string Id, string Name, string Url)> connections)
     {
         var body = new StringBuilder($"<p>Choose how to sign in to <strong>{Encode(displayName)}</strong>:</p><ul class=\"choices\">");
-        foreach (var (id, type, url) in connections)
+        foreach (var (id, name, url) in connections)
         {
-            body.Append($"<li><a class=\"button\" data-testid=\"connection-{Encode(id)}\" href=\"{Encode(url)}\">Sign in with {Encode(id)}</a> <small>({Encode(type)})</small></li>");
+            body.Append($"<li><a class=\"button\" data-testid=\"connection-{Encode(id)}\" href=\"{Encode(url)}\">Sign in with {Encode(name)}</a></li>");
         }
         return Page(http, StatusCodes.Status200OK, "Sign in", body.Append("</ul>").ToString());
     }
 
-    private static ContentHttpResult Page(HttpContext http, int status, string title, string body)
+    public static ContentHttpResult Page(HttpContext http, int status, string title, string body)
     {
         var headers = http.Response.Headers;
         headers.CacheControl = "no-store";
         headers.XContentTypeOptions = "nosniff";
-        headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+        headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'";
         headers["Referrer-Policy"] = "no-referrer";
         var html = $$"""
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>{{Encode(title)}}</title>
-            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
             <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}
-            .trace{color:#666;font-size:.85rem}ul.choices{list-style:none;padding:0}li{margin:.5rem 0}
+            .trace,.muted{color:#666;font-size:.9rem}ul.choices{list-style:none;padding:0}li{margin:.5rem 0}ul.links{padding-left:1.2rem}
             a.button{display:inline-block;padding:.5rem 1rem;border:1px solid #3b6ea5;border-radius:4px;text-decoration:none}</style></head>
             <body><h1>{{Encode(title)}}</h1>{{body}}</body></html>
             """;

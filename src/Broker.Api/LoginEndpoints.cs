@@ -55,7 +55,7 @@ public static class LoginEndpoints
         if (permit is { IsAcquired: false })
             return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit));
         if (connections is { Count: > 1 })
-            return HtmlPages.ChooseConnection(http, view.DisplayName, connections.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => (c.Id, c.Type,
+            return HtmlPages.ChooseConnection(http, view.DisplayName, connections.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => (c.Id, c.ShownName,
                 QueryHelpers.AddQueryString($"/t/{tenant}/login", Query(("connection", c.Id), ("return_to", return_to), ("state", state))))));
 
         var connectionId = connection ?? connections![0].Id;

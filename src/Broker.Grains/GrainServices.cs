@@ -4,6 +4,7 @@ using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Http;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
+using Broker.Grains.Tenants;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Hosting;
@@ -32,6 +33,7 @@ public static class GrainServices
         services.AddSingleton<RefreshSlots>();
         // The host registers PostgreSQL's first where it runs on PostgreSQL.
         services.TryAddSingleton<ISessionIndex, MemorySessionIndex>();
+        services.TryAddSingleton<ITenantDirectory, MemoryTenantDirectory>();
         return services.AddBrokerSerialization();
     }
 

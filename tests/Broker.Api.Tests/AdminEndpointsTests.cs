@@ -59,6 +59,7 @@ public sealed class AdminEndpointsTests(HostFixture fixture) : IClassFixture<Hos
         var routes = new (HttpMethod Method, string Path, object? Body)[]
         {
             (HttpMethod.Post, "/admin/tenants", new { id = TestApi.NewId(), displayName = "X", returnUrls = Array.Empty<string>() }),
+            (HttpMethod.Get, "/admin/tenants", null),
             (HttpMethod.Get, $"/admin/tenants/{tenant.Id}", null),
             (HttpMethod.Post, $"/admin/tenants/{tenant.Id}/api-keys", null),
             (HttpMethod.Get, $"/admin/tenants/{tenant.Id}/api-keys", null),

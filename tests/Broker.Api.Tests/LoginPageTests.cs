@@ -34,6 +34,45 @@ public sealed partial class LoginPageTests(HostFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_chooser_labels_each_button_with_its_display_name_or_the_providers_name()
+    {
+        var tenant = await api.CreateTenantAsync();
+        await api.PutDevConnectionAsync(tenant, "dev");
+        using (var named = await api.SendAsync(HttpMethod.Put, $"/api/tenants/{tenant.Id}/connections/staff", tenant.ApiKey,
+            new { type = "dev", clientId = "c", clientSecret = "s", displayName = "  Staff <account>  " }))
+        {
+            Assert.Equal(HttpStatusCode.Created, named.StatusCode);
+            Assert.Equal("Staff <account>", (await TestApi.ReadJsonAsync(named))["displayName"]!.GetValue<string>());
+        }
+        using (var read = await api.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/connections/dev", tenant.ApiKey))
+            Assert.Null((await TestApi.ReadJsonAsync(read))["displayName"]); // not set: null, and the chooser names the provider
+
+        using var page = await api.GetAsync($"/t/{tenant.Id}/login");
+        var html = await page.Content.ReadAsStringAsync();
+
+        Assert.Contains("Sign in with the development IdP</a>", html);
+        Assert.Contains("Sign in with Staff &lt;account&gt;</a>", html);
+        Assert.DoesNotContain("(dev)", html);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("line\nbreak")]
+    public async Task A_display_name_that_is_blank_too_long_or_has_control_characters_is_a_400_and_changes_nothing(string displayName)
+    {
+        var tenant = await api.CreateTenantAsync();
+        foreach (var name in new[] { displayName, new string('x', 101) })
+        {
+            var problem = await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Put, $"/api/tenants/{tenant.Id}/connections/staff", tenant.ApiKey,
+                new { type = "dev", clientId = "c", clientSecret = "s", displayName = name }), HttpStatusCode.BadRequest);
+            Assert.Contains("displayName", problem.ToJsonString());
+        }
+        using var list = await api.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/connections", tenant.ApiKey);
+        Assert.Empty((await TestApi.ReadJsonAsync(list))["items"]!.AsArray());
+    }
+
+    [Fact]
     public async Task With_one_connection_and_one_return_url_both_may_be_left_out()
     {
         var tenant = await api.CreateTenantAsync();

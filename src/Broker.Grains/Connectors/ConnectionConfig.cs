@@ -63,6 +63,24 @@ public sealed record ConnectionConfig
     [Id(12)]
     public string? ApiBaseUrl { get; init; }
 
+    /// <summary>What the connection chooser shows ("Sign in with ..."); null: the provider's name (<see cref="ShownName"/>).</summary>
+    [Id(13)]
+    public string? DisplayName { get; init; }
+
+    /// <summary>The name a person sees: the display name, or the provider's name, or for a provider of no
+    /// fixed name (any OIDC or OAuth 2.0 server) the host it signs in at.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] // derived, not stored
+    public string ShownName => DisplayName ?? Type switch
+    {
+        ConnectionTypes.JAccount => "SJTU jAccount",
+        ConnectionTypes.ShangCloud => "ShangCloud",
+        ConnectionTypes.Qq => "QQ",
+        ConnectionTypes.Authing => "Authing",
+        ConnectionTypes.GitHub => "GitHub",
+        ConnectionTypes.Dev => "the development IdP",
+        _ => Uri.TryCreate(Issuer ?? Endpoints.Authorize, UriKind.Absolute, out var at) ? at.Host : Id,
+    };
+
     /// <summary>Reads an option, or null when it is absent or blank.</summary>
     public string? Option(string name) =>
         Options.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value : null;

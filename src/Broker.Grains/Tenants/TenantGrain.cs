@@ -8,6 +8,7 @@ public sealed class TenantGrain(
     [PersistentState("tenant", BrokerStorage.Name)] IPersistentState<TenantState> state,
     SecretProtector secrets,
     ConnectorFactory connectors,
+    ITenantDirectory directory,
     TimeProvider time) : Grain, ITenantGrain
 {
     // Connections with their secret decrypted, kept in memory only: every login and refresh asks for
@@ -35,6 +36,7 @@ public sealed class TenantGrain(
             CreatedAt = time.GetUtcNow(),
         };
         var apiKey = NewApiKey();
+        await directory.AddAsync(Id);
         await WriteAsync();
         return new CreateTenantResult(true, apiKey);
     }
@@ -56,6 +58,7 @@ public sealed class TenantGrain(
         // A tombstone: the id stays known, so the old keys answer 401 rather than 404 (docs/design.md §6).
         state.State = new TenantState { Status = TenantStatus.Deleted, CreatedAt = State.CreatedAt };
         await WriteAsync();
+        await directory.RemoveAsync(Id);
         return true;
     }
 

@@ -1,4 +1,5 @@
 using Broker.Grains.Sessions;
+using Broker.Grains.Tenants;
 using Broker.Silo.Postgres;
 using Npgsql;
 
@@ -7,7 +8,7 @@ namespace Broker.Silo.Hosting;
 public static class StorageServices
 {
     /// <summary>Registers what the configured storage needs besides Orleans' own providers: on PostgreSQL
-    /// the data source, the migration at start, the session index, storage housekeeping; and readiness.</summary>
+    /// the data source, the migration at start, the session index and tenant directory, storage housekeeping; and readiness.</summary>
     public static IServiceCollection AddBrokerStorage(this IServiceCollection services, SiloSettings settings)
     {
         var health = services.AddHealthChecks()
@@ -17,6 +18,7 @@ public static class StorageServices
             return services;
         services.AddSingleton(_ => NpgsqlDataSource.Create(settings.ConnectionString!));
         services.AddSingleton<ISessionIndex, PostgresSessionIndex>();
+        services.AddSingleton<ITenantDirectory, PostgresTenantDirectory>();
         services.AddSingleton<PostgresMigrator>();
         // Before the Orleans silo (added after this): its providers read their queries at start.
         services.AddHostedService<MigrateOnStart>();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Broker.Grains;
 using Broker.Grains.Sessions;
+using Broker.Grains.Tenants;
 using Broker.Silo.Hosting;
 using Broker.Silo.Postgres;
 using Broker.Testing;
@@ -28,7 +29,7 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
         await new PostgresMigrator(_dataSource).MigrateAsync();
         _kit = await BrokerGrainsKit.StartAsync(
             storage: silo => silo.UsePostgresGrainStorage(_database.ConnectionString),
-            services: s => s.AddSingleton<ISessionIndex>(new PostgresSessionIndex(_dataSource)));
+            services: s => s.AddSingleton<ISessionIndex>(new PostgresSessionIndex(_dataSource)).AddSingleton<ITenantDirectory>(new PostgresTenantDirectory(_dataSource)));
     }
 
     public async Task DisposeAsync()
@@ -195,6 +196,28 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
             Assert.Single(outcomes, o => o is TokenOutcome.Token);
         }
         Assert.Empty(_kit.Provider.RefusedRefreshes);
+    }
+
+    [Fact]
+    public async Task The_tenant_directory_lists_active_tenants_and_migration_7_finds_those_created_before_it()
+    {
+        var directory = new PostgresTenantDirectory(_dataSource);
+        var (kept, deleted) = ("t-kept-" + Guid.NewGuid().ToString("N")[..8], "t-gone-" + Guid.NewGuid().ToString("N")[..8]);
+        await _kit.Grains.Tenant(kept).CreateAsync("Kept", []);
+        await _kit.Grains.Tenant(deleted).CreateAsync("Gone", []);
+        Assert.True(await _kit.Grains.Tenant(deleted).DeleteAsync());
+
+        string[] expected = [.. new[] { _kit.TenantId, kept }.Order(StringComparer.Ordinal)];
+        Assert.Equal(expected, await directory.ListAsync(null, 10));
+        Assert.Equal(expected[1..], await directory.ListAsync(expected[0], 10));
+        Assert.Equal(expected[..1], await directory.ListAsync(null, 1));
+
+        // A database from before the directory: the table and its migration are not there yet. Migrating
+        // finds the active tenants in their grain state, not the deleted one's tombstone.
+        await using (var command = _dataSource.CreateCommand("DROP TABLE broker_tenants; DELETE FROM broker_schema_migrations WHERE version = 7"))
+            await command.ExecuteNonQueryAsync();
+        Assert.Contains(7, await new PostgresMigrator(_dataSource).MigrateAsync());
+        Assert.Equal(expected, await directory.ListAsync(null, 10));
     }
 
     private async Task<List<(string Type, string Key, string Json)>> RowsAsync()
