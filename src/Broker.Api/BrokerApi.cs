@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
 
 namespace Broker.Api;
 
@@ -22,7 +23,7 @@ public static class BrokerApi
         {
             document.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = options.PublicBaseUrl.AbsoluteUri.TrimEnd('/') }];
             return Task.CompletedTask;
-        }));
+        }).DescribeBrokerApi());
         if (options.DevIdpEnabled)
             services.AddSingleton(Options.Create(new DevIdpOptions { Enabled = true, BrokerBaseUrl = options.PublicBaseUrl }));
         if (options.DemoEnabled)
@@ -50,11 +51,27 @@ public static class BrokerApi
         return app;
     }
 
+    /// <summary>The readable reference at /docs over the OpenAPI document. It needs nothing from another site
+    /// (its script is served from the package; no web fonts, no AI chat, no telemetry), so it works where the
+    /// broker runs without internet access, and every tag is open so a reader sees every route at once.</summary>
+    private static void ConfigureApiReference(ScalarOptions o)
+    {
+        o.Title = "Broker API";
+        o.OpenApiRoutePattern = "/openapi/{documentName}.json";
+        o.DefaultFonts = false;
+        o.Telemetry = false;
+        o.DefaultOpenAllTags = true;
+        o.ShowDeveloperTools = DeveloperToolsVisibility.Never;
+        o.Agent = new ScalarAgentOptions { Disabled = true };
+    }
+
     public static WebApplication MapBrokerApi(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<BrokerApiOptions>();
-        var routes = app.MapGroup("").AnswerHeadWhereGet().RetryOnceWhenASiloIsGone();
+        var routes = app.MapGroup("").AnswerHeadWhereGet().RetryOnceWhenASiloIsGone().WithApiDescriptions();
         routes.MapOpenApi();
+        routes.MapScalarApiReference("/docs", ConfigureApiReference).ExcludeFromDescription();
+        routes.MapLandingPage(options);
         routes.MapAdminEndpoints();
         routes.MapTenantEndpoints();
         routes.MapConnectionEndpoints();

@@ -109,7 +109,7 @@ public sealed class RequestTargetTests : IClassFixture<RequestTargetTests.Kestre
     [Theory]
     [InlineData("/api/nothing-here")]
     [InlineData("/admin")]
-    [InlineData("/favicon.ico")]
+    [InlineData("/robots.txt")]
     public async Task An_unknown_route_is_a_problem_404_with_the_brokers_code(string path)
     {
         await TestApi.AssertProblemAsync(await api.Http.GetAsync(path), HttpStatusCode.NotFound, "not_found");
