@@ -65,6 +65,24 @@ public sealed class DemoClickThroughTests : IAsyncLifetime
         await Expect(page, "signed-out");
     }
 
+    [Fact]
+    public async Task A_person_who_denies_at_the_dev_idp_needs_no_username_and_is_told_why_back_in_the_demo()
+    {
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(new Uri(_silo.BaseAddress, "/demo/").ToString());
+        await page.ClickAsync("[data-testid=sign-in]");
+        await page.WaitForURLAsync("**/dev-idp/**");
+        // The pattern's hint is on the page, and the browser shows it when a name does not match.
+        Assert.Contains("lower-case", await page.InnerTextAsync("#username-hint"));
+        Assert.Contains("lower-case", await page.GetAttributeAsync("#username", "title"));
+
+        await page.ClickAsync("button[value=deny]"); // the username left empty
+
+        await page.WaitForURLAsync("**/demo/**");
+        await Expect(page, "signed-out");
+        await Assertions.Expect(page.GetByTestId("error")).ToContainTextAsync("access_denied");
+    }
+
     private static Task Expect(IPage page, string testId) => Assertions.Expect(page.GetByTestId(testId)).ToBeVisibleAsync();
 
     private static int FreePort()

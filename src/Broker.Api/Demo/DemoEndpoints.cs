@@ -59,11 +59,15 @@ public static class DemoEndpoints
     /// <summary>Forwards to <c>GET|POST /api/tenants/demo/sessions/{cookie}{suffix}</c> and answers what the broker said.</summary>
     private static async Task<IResult> CallBrokerAsync(HttpContext http, DemoTenant demo, IHttpClientFactory clients, HttpMethod method, string suffix)
     {
+        // Signed out (no cookie, or a session the broker no longer knows) is a 200 with null: an answer the
+        // page expects, where a 401 would be an error in the browser's console every time it asks.
         if (http.Request.Cookies[SessionCookie] is not { } sessionId || !Ids.IsSession(sessionId))
-            return Results.Json(new { signedIn = false }, statusCode: StatusCodes.Status401Unauthorized);
+            return Results.Content("null", "application/json", Encoding.UTF8);
         using var request = await BrokerRequestAsync(demo, method, $"api/tenants/{DemoTenant.TenantId}/sessions/{sessionId}{suffix}", http.RequestAborted);
         using var response = await clients.CreateClient(HttpClientName).SendAsync(request, http.RequestAborted);
         var json = await response.Content.ReadAsStringAsync(http.RequestAborted);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            return Results.Content("null", "application/json", Encoding.UTF8);
         return Results.Content(json, response.Content.Headers.ContentType?.ToString(), Encoding.UTF8, (int)response.StatusCode);
     }
 

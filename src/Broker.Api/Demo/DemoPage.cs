@@ -19,14 +19,17 @@ internal static class DemoPage
     private const string Template = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>Demo app</title>
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222}
-        dt{font-weight:600;margin-top:.5rem}dd{margin:0}.muted{color:#666}.error{color:#b00020}
-        button,a.button{padding:.5rem 1rem;margin:.75rem .5rem 0 0;font-size:1rem}img{border-radius:50%;vertical-align:middle}</style></head>
+        <meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="/favicon.svg" type="image/svg+xml">
+        <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222;line-height:1.4}
+        dt{font-weight:600;margin-top:.5rem}dd{margin:0}.muted{color:#666}.error{color:#b00020}.notice{color:#1b5e20}
+        button,a.button{display:inline-block;padding:.5rem 1rem;margin:.75rem .5rem 0 0;font:inherit;border:1px solid #3b6ea5;
+        border-radius:4px;background:#3b6ea5;color:#fff;text-decoration:none;cursor:pointer}
+        button.secondary{background:#fff;color:#3b6ea5}img{border-radius:50%;vertical-align:middle}</style></head>
         <body>
         <h1>Demo app</h1>
         <p class="muted">A tenant app played by the broker. It signs in through <code>/t/demo/login</code> with the development IdP.</p>
         <p class="error" data-testid="error" hidden></p>
+        <p class="notice" data-testid="signed-out-notice" hidden>You are signed out; the session ended and its tokens were revoked at the IdP.</p>
         <section data-testid="signed-out" hidden>
           <p>You are not signed in.</p>
           <a class="button" data-testid="sign-in" href="{{loginUrl}}">Sign in</a>
@@ -41,13 +44,16 @@ internal static class DemoPage
             <dt>Last refreshed</dt><dd data-testid="refreshed-at"></dd>
           </dl>
           <button type="button" data-testid="refresh-now">Refresh now</button>
-          <form method="post" action="/demo/logout" style="display:inline"><button type="submit" data-testid="sign-out">Sign out</button></form>
+          <form method="post" action="/demo/logout" style="display:inline" data-testid="sign-out-form"><button type="submit" class="secondary" data-testid="sign-out">Sign out</button></form>
         </section>
         <script>
         const $ = id => document.querySelector(`[data-testid="${id}"]`);
         let session = null;
 
         function showError(text) { $("error").textContent = text; $("error").hidden = !text; }
+
+        // In the reader's own zone and format, to the second.
+        const localTime = iso => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
         function render() {
           $("signed-out").hidden = !!session && session.status === "active";
@@ -59,8 +65,8 @@ internal static class DemoPage
           $("user-avatar").src = session.user.avatarUrl || "";
           $("session-status").textContent = session.status;
           $("session-end-reason").textContent = session.endReason ? `(${session.endReason})` : "";
-          $("refreshed-at").textContent = session.refreshedAt || "not yet";
-          $("token-expires-at").textContent = session.accessTokenExpiresAt ? `(${session.accessTokenExpiresAt})` : "";
+          $("refreshed-at").textContent = session.refreshedAt ? localTime(session.refreshedAt) : "not yet";
+          $("token-expires-at").textContent = session.accessTokenExpiresAt ? `(at ${localTime(session.accessTokenExpiresAt)})` : "";
           tick();
         }
 
@@ -78,7 +84,14 @@ internal static class DemoPage
           return null;
         }
 
-        async function poll() { session = await call("GET", "/demo/session"); render(); }
+        // Asked every 5 s while signed in (the session refreshes itself; the page shows it), not while signed out.
+        let polling = null;
+        async function poll() {
+          session = await call("GET", "/demo/session");
+          render();
+          if (session && !polling) polling = setInterval(poll, 5000);
+          if (!session && polling) { clearInterval(polling); polling = null; }
+        }
 
         async function start() {
           const query = new URLSearchParams(location.search);
@@ -92,11 +105,15 @@ internal static class DemoPage
           const state = crypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
           sessionStorage.setItem("demo-state", state);
           $("sign-in").href += "&state=" + state;
+          if (sessionStorage.getItem("demo-signed-out")) {
+            sessionStorage.removeItem("demo-signed-out");
+            $("signed-out-notice").hidden = false;
+          }
           await poll();
-          setInterval(poll, 5000);
           setInterval(tick, 1000);
         }
 
+        $("sign-out-form").addEventListener("submit", () => sessionStorage.setItem("demo-signed-out", "1"));
         $("refresh-now").addEventListener("click", async () => { const view = await call("POST", "/demo/refresh"); if (view) { session = view; render(); } });
         start();
         </script>

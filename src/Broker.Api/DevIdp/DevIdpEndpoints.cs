@@ -73,7 +73,7 @@ public static partial class DevIdpEndpoints
         var username = form["username"].ToString();
         if (!UsernamePattern().IsMatch(username))
         {
-            return DevIdpLoginPage.Render(request, username, "A username is 1-64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.", 400);
+            return DevIdpLoginPage.Render(request, username, "A username is " + DevIdpLoginPage.UsernameHint, 400);
         }
 
         var now = tokens.Now;

@@ -7,6 +7,8 @@ namespace Broker.Api.DevIdp;
 /// <summary>The dev IdP's sign-in form. Every value that came from the request is HTML-encoded.</summary>
 internal static class DevIdpLoginPage
 {
+    public const string UsernameHint = "1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit (for example alice).";
+
     /// <summary>Authorize-request parameters carried through the form as hidden fields.</summary>
     public static readonly string[] CarriedParameters =
         ["response_type", "client_id", "redirect_uri", "state", "scope", "nonce", "code_challenge", "code_challenge_method"];
@@ -16,13 +18,13 @@ internal static class DevIdpLoginPage
         var html = new StringBuilder();
         html.Append("""
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Development IdP</title>
+            <html lang="en"><head><meta charset="utf-8"><title>Development IdP</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem}
             input[type=text]{width:100%;padding:.5rem;font-size:1rem}button{padding:.5rem 1rem;margin:.75rem .5rem 0 0}
             .error{color:#b00020}.note{color:#555;font-size:.9rem}</style></head><body>
             <h1>Development IdP</h1>
-            <p class="note">For demos and tests only. Any username is accepted; no password is asked.</p>
+            <p class="note">For demos and tests only. Any username is accepted (the same name is the same user); no password is asked.</p>
             """);
         html.Append("<p class=\"note\">Signing in to <code>").Append(Encode(request.GetValueOrDefault("client_id"))).Append("</code></p>");
         if (error is not null)
@@ -39,11 +41,14 @@ internal static class DevIdpLoginPage
             }
         }
 
+        // The hint is visible and is also the title, which browsers show when the pattern refuses a name. Deny
+        // skips the form's checks: refusing needs no username.
         html.Append("<label for=\"username\">Username</label>")
-            .Append("<input type=\"text\" id=\"username\" name=\"username\" autofocus required pattern=\"[a-z0-9][a-z0-9._\\-]{0,63}\" value=\"")
+            .Append("<input type=\"text\" id=\"username\" name=\"username\" autofocus required pattern=\"[a-z0-9][a-z0-9._\\-]{0,63}\" aria-describedby=\"username-hint\" title=\"").Append(UsernameHint).Append("\" value=\"")
             .Append(Encode(username)).Append("\">")
+            .Append("<p class=\"note\" id=\"username-hint\">").Append(UsernameHint).Append("</p>")
             .Append("<button type=\"submit\" name=\"action\" value=\"approve\">Sign in</button>")
-            .Append("<button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>")
+            .Append("<button type=\"submit\" name=\"action\" value=\"deny\" formnovalidate>Deny</button>")
             .Append("</form></body></html>");
         return new Page(html.ToString(), statusCode);
     }
