@@ -11,16 +11,18 @@ namespace Broker.Api;
 /// </summary>
 public static class HtmlPages
 {
-    public static ContentHttpResult Error(HttpContext http, int status, string title, string message)
+    /// <param name="back">The application the person came from, when it is known for sure: a way back to it.</param>
+    public static ContentHttpResult Error(HttpContext http, int status, string title, string message, AppLink? back = null)
     {
-        var body = $"<p>{Encode(message)}</p><p class=\"trace\">Reference: <code data-testid=\"trace-id\">{Encode(Problems.TraceId(http))}</code></p>";
+        var link = back is null ? "" : $"<p><a class=\"button\" data-testid=\"back-to-app\" href=\"{Encode(back.Url.AbsoluteUri)}\">Back to {Encode(back.Name)}</a></p>";
+        var body = $"<p>{Encode(message)}</p>{link}<p class=\"trace\">Reference: <code data-testid=\"trace-id\">{Encode(Problems.TraceId(http))}</code></p>";
         return Page(http, status, title, body);
     }
 
-    public static ContentHttpResult RateLimited(HttpContext http, TimeSpan retryAfter)
+    public static ContentHttpResult RateLimited(HttpContext http, TimeSpan retryAfter, AppLink? back = null)
     {
         http.Response.Headers.RetryAfter = Problems.RetryAfterSeconds(retryAfter);
-        return Error(http, StatusCodes.Status429TooManyRequests, "Too many attempts", "Too many sign-in attempts from your network. Wait a minute and try again.");
+        return Error(http, StatusCodes.Status429TooManyRequests, "Too many attempts", "Too many sign-in attempts from your network. Wait a minute and try again.", back);
     }
 
     /// <summary>One sign-in button per connection, for a login that did not name one (docs/design.md §6).</summary>
@@ -54,4 +56,17 @@ public static class HtmlPages
     }
 
     private static string Encode(string? value) => WebUtility.HtmlEncode(value ?? "");
+}
+
+/// <summary>Where an error page sends a person back to: the application's name and the origin of its
+/// registered return URLs (its home, not the callback, which would only fail again without a code).</summary>
+public sealed record AppLink(string Name, Uri Url)
+{
+    /// <summary>The link for return URLs that all share one origin; null when they do not: which application
+    /// the person came from is then not known.</summary>
+    public static AppLink? For(string displayName, IEnumerable<string> returnUrls)
+    {
+        var origins = returnUrls.Select(u => Uri.TryCreate(u, UriKind.Absolute, out var url) ? url.GetLeftPart(UriPartial.Authority) : null).Distinct().ToList();
+        return origins is [{ } origin] ? new AppLink(displayName, new Uri(origin + "/")) : null;
+    }
 }

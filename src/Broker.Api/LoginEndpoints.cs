@@ -49,11 +49,12 @@ public static class LoginEndpoints
         if (ResolveReturnTo(return_to, view) is not { } returnTo)
             return BadRequest(http, "The sign-in link has a return address this application has not registered.");
 
+        var back = AppLink.For(view.DisplayName, [returnTo]);
         var connections = connection is null ? await tenantGrain.ListConnectionsAsync() : null;
         if ((connection is not null && await tenantGrain.GetConnectionAsync(connection) is null) || connections is { Count: 0 })
-            return NotFound(http, "This application has no such sign-in method.");
+            return NotFound(http, "This application has no such sign-in method.", back);
         if (permit is { IsAcquired: false })
-            return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit));
+            return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit), back);
         if (connections is { Count: > 1 })
             return HtmlPages.ChooseConnection(http, view.DisplayName, connections.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => (c.Id, c.ShownName,
                 QueryHelpers.AddQueryString($"/t/{tenant}/login", Query(("connection", c.Id), ("return_to", return_to), ("state", state))))));
@@ -86,8 +87,11 @@ public static class LoginEndpoints
         var tenantGrain = grains.Tenant(tenant);
         if (await tenantGrain.GetAsync() is not { } view)
             return NotFound(http, "There is no such application.");
+        // The pending login, not the request, knows the return URL; a page can still lead back when the
+        // tenant's return URLs all belong to one application.
+        var back = AppLink.For(view.DisplayName, view.ReturnUrls);
         if (permit is { IsAcquired: false })
-            return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit));
+            return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit), back);
 
         var outcome = await grains.PendingLogin(state!).CompleteAsync(view.Ref, new Grains.Connectors.CallbackInput(code, error, error_description));
         var (returnTo, parameters) = outcome switch
@@ -100,7 +104,7 @@ public static class LoginEndpoints
         if (returnTo is null)
         {
             Log(logs).LogWarning("Callback for tenant {Tenant} rejected: {Reason}", tenant, ((CompleteLoginResult.Rejected)outcome).Reason);
-            return BadRequest(http, "This sign-in response was already used, has expired, or is not valid. Start signing in again from the application.");
+            return BadRequest(http, "This sign-in response was already used, has expired, or is not valid. Start signing in again from the application.", back);
         }
         // Checked again: the tenant may have removed the URL while the user was at the provider.
         if (ReturnUrlPolicy.Match(returnTo, view.ReturnUrls) is null)
@@ -129,7 +133,7 @@ public static class LoginEndpoints
         if (ResolveReturnTo(return_to, view) is not { } returnTo)
             return BadRequest(http, "The sign-out link has a return address this application has not registered.");
         if (connection is not null && await tenantGrain.GetConnectionAsync(connection) is null)
-            return NotFound(http, "This application has no such sign-in method.");
+            return NotFound(http, "This application has no such sign-in method.", AppLink.For(view.DisplayName, [returnTo]));
 
         // The session's own logout sends its id_token as a hint; without one, the connection's plain
         // logout URL still ends the user's sign-in at the provider (docs/design.md §3).
@@ -153,11 +157,11 @@ public static class LoginEndpoints
         return TypedResults.Redirect(url);
     }
 
-    private static ContentHttpResult BadRequest(HttpContext http, string message) =>
-        HtmlPages.Error(http, StatusCodes.Status400BadRequest, "Sign-in problem", message);
+    private static ContentHttpResult BadRequest(HttpContext http, string message, AppLink? back = null) =>
+        HtmlPages.Error(http, StatusCodes.Status400BadRequest, "Sign-in problem", message, back);
 
-    private static ContentHttpResult NotFound(HttpContext http, string message) =>
-        HtmlPages.Error(http, StatusCodes.Status404NotFound, "Not found", message);
+    private static ContentHttpResult NotFound(HttpContext http, string message, AppLink? back = null) =>
+        HtmlPages.Error(http, StatusCodes.Status404NotFound, "Not found", message, back);
 
     private static IEnumerable<KeyValuePair<string, string?>> Query(params (string Name, string? Value)[] values) =>
         values.Where(v => v.Value is not null).Select(v => new KeyValuePair<string, string?>(v.Name, v.Value));

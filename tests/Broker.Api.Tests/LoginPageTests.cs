@@ -125,6 +125,31 @@ public sealed partial class LoginPageTests(HostFixture fixture) : IClassFixture<
         await TestApi.AssertErrorPageAsync(await api.GetAsync($"/t/{tenant.Id}/login"), HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task An_error_page_leads_back_to_the_application_when_it_is_known_and_nowhere_when_it_is_not()
+    {
+        var tenant = await api.CreateTenantAsync("https://app.example/auth/done");
+        await api.PutDevConnectionAsync(tenant);
+        var stale = $"/t/{tenant.Id}/callback?state={new string('A', 43)}";
+
+        foreach (var path in new[] { $"/t/{tenant.Id}/login?connection=nope", stale })
+        {
+            using var page = await api.GetAsync(path);
+            Assert.True(page.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest, path);
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.Contains($"href=\"https://app.example/\">Back to App {tenant.Id}</a>", html); // the app's home, not its callback
+        }
+
+        // Two applications' return URLs: which one the person came from is not known, so no link.
+        var shared = await api.CreateTenantAsync("https://one.example/cb", "https://two.example/cb");
+        await api.PutDevConnectionAsync(shared);
+        using var unknown = await api.GetAsync($"/t/{shared.Id}/callback?state={new string('A', 43)}");
+        Assert.DoesNotContain("back-to-app", await unknown.Content.ReadAsStringAsync());
+        // A return_to that is not registered gets no link either: it is exactly what must not be followed.
+        using var foreign = await api.GetAsync($"/t/{tenant.Id}/login?return_to=https%3A%2F%2Fevil.example%2F");
+        Assert.DoesNotContain("back-to-app", await foreign.Content.ReadAsStringAsync());
+    }
+
     [GeneratedRegex("data-testid=\"connection-([a-z0-9-]+)\" href=\"([^\"]+)\"")]
     private static partial Regex ButtonLink();
 
