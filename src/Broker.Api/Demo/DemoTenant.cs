@@ -39,8 +39,8 @@ public sealed class DemoTenant(IGrainFactory grains, BrokerApiOptions options, I
     {
         try
         {
+            // Where to open it is said once, at the end of the start-up (the silo's start-up notes).
             await ApiKeyAsync(cancellationToken);
-            logger.LogInformation("Demo: open {DemoUrl}", ReturnUrl);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
