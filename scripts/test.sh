@@ -273,6 +273,8 @@ fi
 if ! command -v node >/dev/null; then
     apt_install nodejs npm || fail_early "could not install Node.js (Debian packages nodejs, npm)"
 fi
+# The walk-through test runs docs/api.md's curl commands as written.
+command -v curl >/dev/null || apt_install curl || fail_early "could not install curl (Debian package curl)"
 command -v kubectl >/dev/null || apt_install kubectl || error "could not install kubectl (package kubectl): the deploy/k8s tests (Broker.Deploy.Tests) will fail"
 
 log "dotnet build Broker.sln -c Release"
