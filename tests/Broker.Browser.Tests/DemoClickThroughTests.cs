@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Broker.Testing.Processes;
 using Microsoft.Playwright;
 
@@ -18,17 +16,9 @@ public sealed class DemoClickThroughTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
-        _silo = await SiloProcess.StartAsync(
-            new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Broker__PublicBaseUrl"] = $"http://127.0.0.1:{port}/" },
-            "--urls", $"http://127.0.0.1:{port}");
+        _silo = await BrowserSetup.StartDevelopmentSiloAsync();
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            // Root in CI needs --no-sandbox; the rest keep Chromium off the (closed) network.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        _browser = await BrowserSetup.LaunchChromiumAsync(_playwright);
     }
 
     public async Task DisposeAsync()
@@ -85,10 +75,4 @@ public sealed class DemoClickThroughTests : IAsyncLifetime
 
     private static Task Expect(IPage page, string testId) => Assertions.Expect(page.GetByTestId(testId)).ToBeVisibleAsync();
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

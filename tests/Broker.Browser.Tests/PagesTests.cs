@@ -19,16 +19,9 @@ public sealed class PagesTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = Broker.Testing.FreePorts.Next();
-        _silo = await SiloProcess.StartAsync(
-            new Dictionary<string, string?> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["Broker__PublicBaseUrl"] = $"http://127.0.0.1:{port}/" },
-            "--urls", $"http://127.0.0.1:{port}");
+        _silo = await BrowserSetup.StartDevelopmentSiloAsync();
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        _browser = await BrowserSetup.LaunchChromiumAsync(_playwright);
     }
 
     public async Task DisposeAsync()

@@ -25,22 +25,10 @@ public sealed partial class WalkthroughTests : IAsyncLifetime
     {
         var blocks = Blocks();
         var adminToken = AdminToken().Match(blocks["broker"]).Groups[1].Value;
-        var port = FreePorts.Next();
-        _silo = await SiloProcess.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["ASPNETCORE_ENVIRONMENT"] = "Development",
-                ["Broker__AdminToken"] = adminToken,
-                ["Broker__PublicBaseUrl"] = $"http://127.0.0.1:{port}/",
-            },
-            "--urls", $"http://127.0.0.1:{port}");
+        _silo = await BrowserSetup.StartDevelopmentSiloAsync(new Dictionary<string, string?> { ["Broker__AdminToken"] = adminToken });
         _appPort = FreePorts.Next();
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        _browser = await BrowserSetup.LaunchChromiumAsync(_playwright);
         var info = new ProcessStartInfo("bash")
         {
             WorkingDirectory = RepositoryRoot.Path,
@@ -51,7 +39,7 @@ public sealed partial class WalkthroughTests : IAsyncLifetime
         };
         // What the example app reads besides API_KEY, pointed at this test's ports.
         info.Environment["PORT"] = _appPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        info.Environment["BROKER_URL"] = $"http://127.0.0.1:{port}";
+        info.Environment["BROKER_URL"] = _silo.BaseAddress.AbsoluteUri.TrimEnd('/');
         _shell = new Process { StartInfo = info };
         _shell.OutputDataReceived += (_, e) => { if (e.Data is { } line) _output.Enqueue(line); };
         _shell.ErrorDataReceived += (_, e) => { if (e.Data is { } line) _output.Enqueue("stderr: " + line); };
