@@ -115,7 +115,9 @@ public static class ApiChecks
             }
         }
 
-        if (rules.GrantIsValidAsync is { } grantIsValid && (current is null || !await grantIsValid(current)))
+        // A body too large was never read, so it holds no code to judge: it is the 413 below, after
+        // authentication, not an invalid_grant.
+        if (rules.GrantIsValidAsync is { } grantIsValid && !rules.Body.TooLarge && (current is null || !await grantIsValid(current)))
             return Problems.InvalidGrant();
         if (rules.IsDuplicateAsync is { } isDuplicate && await isDuplicate())
             return Problems.TenantExists();

@@ -37,8 +37,7 @@ public static class ApiDescriptions
         ["ListConnections"] = new("List a tenant's connections (never a secret)", null, [400, 401, 404]),
         ["GetConnection"] = new("Read a connection (never its secret)", null, [400, 401, 404]),
         ["DeleteConnection"] = new("Delete a connection", null, [400, 401, 404]),
-        // No 413: a body too large is never read, so it has no code, and invalid_grant (400) comes first.
-        ["ExchangeCode"] = new("Redeem a hand-off code for the session it stands for (once, within 60 s)", typeof(ExchangeBody), [400, 401, 404, 429]),
+        ["ExchangeCode"] = new("Redeem a hand-off code for the session it stands for (once, within 60 s)", typeof(ExchangeBody), [400, 401, 404, 413, 429]),
         ["GetSession"] = new("Read a session: status, user, expiry and token times (never a token)", null, [400, 401, 404]),
         ["GetSessionToken"] = new("The session's current upstream access token, refreshed first when it is due", null, [400, 401, 404, 409, 503]),
         ["RefreshSession"] = new("Refresh the session's upstream tokens now", null, [400, 401, 404, 409, 503]),

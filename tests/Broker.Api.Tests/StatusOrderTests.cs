@@ -37,5 +37,33 @@ public sealed class StatusOrderTests(HostFixture fixture) : IClassFixture<HostFi
         await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Patch, $"/api/tenants/{tenant.Id}", tenant.ApiKey, big), HttpStatusCode.RequestEntityTooLarge);
     }
 
+    [Fact]
+    public async Task Every_route_that_reads_a_body_answers_an_oversized_one_with_413_after_authentication()
+    {
+        var tenant = await api.CreateTenantAsync();
+        await api.PutDevConnectionAsync(tenant);
+        var (session, _) = await api.SignInAndExchangeAsync(tenant, "olga");
+        // A live code: an oversized exchange must not use it up, and must be a 413, not invalid_grant
+        // (a body that was never read holds no code to judge).
+        var code = TestApi.Param(await api.SignInAsync(tenant, "pia"), "code");
+        var big = new string(' ', 65 * 1024) + "{}";
+        var routes = new (HttpMethod Method, string Path, string Bearer)[]
+        {
+            (HttpMethod.Post, "/admin/tenants", TestApi.Admin),
+            (HttpMethod.Patch, $"/api/tenants/{tenant.Id}", tenant.ApiKey),
+            (HttpMethod.Put, $"/api/tenants/{tenant.Id}/connections/other", tenant.ApiKey),
+            (HttpMethod.Post, $"/api/tenants/{tenant.Id}/sessions/exchange", tenant.ApiKey),
+            (HttpMethod.Post, $"/api/tenants/{tenant.Id}/sessions/{session}/upstream", tenant.ApiKey),
+        };
+        foreach (var (method, path, bearer) in routes)
+        {
+            await TestApi.AssertProblemAsync(await api.SendAsync(method, path, null, big), HttpStatusCode.Unauthorized);
+            await TestApi.AssertProblemAsync(await api.SendAsync(method, path, bearer, big), HttpStatusCode.RequestEntityTooLarge, "payload_too_large");
+        }
+
+        using var exchanged = await api.SendAsync(HttpMethod.Post, $"/api/tenants/{tenant.Id}/sessions/exchange", tenant.ApiKey, new { code });
+        Assert.Equal(HttpStatusCode.OK, exchanged.StatusCode);
+    }
+
     public void Dispose() => api.Dispose();
 }
