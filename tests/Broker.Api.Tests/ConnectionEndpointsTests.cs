@@ -83,6 +83,8 @@ public sealed class ConnectionEndpointsTests(HostFixture fixture) : IClassFixtur
     [InlineData("""{"type":"oauth2","clientId":"c","clientSecret":"s"}""", "endpoints.authorize")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","tokenEndpointAuthMethod":"magic"}""", "tokenEndpointAuthMethod")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","extraAuthorizeParams":{"state":"x"}}""", "extraAuthorizeParams.state")]
+    [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","extraAuthorizeParams":{"response_mode":"form_post"}}""", "extraAuthorizeParams.response_mode")]
+    [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","extraAuthorizeParams":{"code_challenge_method":"plain"}}""", "extraAuthorizeParams.code_challenge_method")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","options":{"nested":{"a":1}}}""", "options.nested")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","usePkce":"yes"}""", "usePkce")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","scopes":"openid"}""", "scopes")]

@@ -11,10 +11,11 @@ public sealed record ConfigError(string Field, string Message);
 /// </summary>
 public static class ConnectionConfigValidator
 {
-    // Parameters the broker sets itself: a tenant overriding them could break state, PKCE or nonce checks.
+    // Parameters the broker sets itself: a tenant overriding them could break state, PKCE or nonce checks, and
+    // response_mode=form_post would send the code to a callback that takes only GET.
     private static readonly HashSet<string> ReservedAuthorizeParams = new(StringComparer.Ordinal)
     {
-        "response_type", "client_id", "redirect_uri", "state", "nonce", "code_challenge", "code_challenge_method", "scope",
+        "response_type", "response_mode", "client_id", "redirect_uri", "state", "nonce", "code_challenge", "code_challenge_method", "scope",
     };
 
     /// <summary>Returns every problem found; an empty list means the configuration is usable.</summary>
