@@ -70,7 +70,8 @@ public static class LoginEndpoints
                 // return_to is verified, so the app can be told (RFC 6749 §4.1.2.1) rather than stranding the user.
                 Log(logs).LogWarning("Login for tenant {Tenant} connection {Connection} could not begin: {Code} {Detail}", tenant, connectionId, failed.Code, failed.Detail);
                 var error = failed.Code is "temporarily_unavailable" ? "temporarily_unavailable" : "server_error";
-                return Redirect(http, ReturnUrlPolicy.Append(returnTo, ("error", error), ("state", state)));
+                var description = AppErrorCodes.Printable($"The sign-in could not begin at the provider ({failed.Detail.TrimEnd('.')}).");
+                return Redirect(http, ReturnUrlPolicy.Append(returnTo, ("error", error), ("error_description", description), ("state", state)));
             default:
                 throw new InvalidOperationException($"Unexpected login result {begun.GetType().Name}.");
         }
@@ -97,7 +98,7 @@ public static class LoginEndpoints
         var (returnTo, parameters) = outcome switch
         {
             CompleteLoginResult.Success s => (s.ReturnTo, new[] { ("code", (string?)s.HandoffCode), ("state", s.AppState) }),
-            CompleteLoginResult.AppError e => (e.ReturnTo, new[] { ("error", (string?)e.Error), ("state", e.AppState) }),
+            CompleteLoginResult.AppError e => (e.ReturnTo, new[] { ("error", (string?)e.Error), ("error_description", e.Description), ("state", e.AppState) }),
             CompleteLoginResult.Rejected r => (null, []),
             _ => throw new InvalidOperationException($"Unexpected callback result {outcome.GetType().Name}."),
         };

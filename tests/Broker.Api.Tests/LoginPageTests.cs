@@ -126,6 +126,23 @@ public sealed partial class LoginPageTests(HostFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_refused_login_reaches_the_app_with_the_providers_error_description()
+    {
+        var tenant = await api.CreateTenantAsync();
+        await api.PutDevConnectionAsync(tenant);
+        using var login = await api.GetAsync($"/t/{tenant.Id}/login?state=s1");
+        var back = await api.ApproveAtDevIdpAsync(login.Headers.Location!, "", action: "deny");
+
+        using var toApp = await api.GetAsync(back.PathAndQuery);
+
+        Assert.Equal(HttpStatusCode.Redirect, toApp.StatusCode);
+        var location = toApp.Headers.Location!;
+        Assert.Equal(tenant.ReturnUrl, location.GetLeftPart(UriPartial.Path));
+        Assert.Equal(("access_denied", "The user denied the request.", "s1"),
+            (TestApi.Param(location, "error"), TestApi.Param(location, "error_description"), TestApi.Param(location, "state")));
+    }
+
+    [Fact]
     public async Task An_error_page_leads_back_to_the_application_when_it_is_known_and_nowhere_when_it_is_not()
     {
         var tenant = await api.CreateTenantAsync("https://app.example/auth/done");

@@ -99,7 +99,7 @@ internal static class DemoPage
           if (query.has("code") || query.has("error")) {
             history.replaceState(null, "", location.pathname);
             if (!sentState || query.get("state") !== sentState) showError("The sign-in came back with a state this page did not send; ignored.");
-            else if (query.has("error")) showError(`Sign-in failed: ${query.get("error")}`);
+            else if (query.has("error")) showError(`Sign-in failed: ${query.get("error")}` + (query.get("error_description") ? ` (${query.get("error_description")})` : ""));
             else await call("POST", "/demo/exchange", { code: query.get("code") });
           }
           const state = crypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");

@@ -43,9 +43,10 @@ public abstract record CompleteLoginResult
     [GenerateSerializer, Immutable]
     public sealed record Success(string ReturnTo, string HandoffCode, string? AppState) : CompleteLoginResult;
 
-    /// <summary>Back to the app with an RFC 6749 error code (§4.1.2.1), e.g. access_denied or server_error.</summary>
+    /// <summary>Back to the app with an RFC 6749 error code (§4.1.2.1), e.g. access_denied or server_error, and
+    /// a description a person can read (never a secret, token or code).</summary>
     [GenerateSerializer, Immutable]
-    public sealed record AppError(string ReturnTo, string Error, string? AppState) : CompleteLoginResult;
+    public sealed record AppError(string ReturnTo, string Error, string? AppState, string? Description = null) : CompleteLoginResult;
 
     /// <summary>Unknown, replayed or expired state: an error page, never a redirect (docs/design.md §6).</summary>
     [GenerateSerializer, Immutable]

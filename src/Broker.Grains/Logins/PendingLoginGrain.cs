@@ -102,11 +102,12 @@ public sealed class PendingLoginGrain(
         new KeyValuePair<string, object?>("outcome", outcome));
 
     private async Task<CompleteLoginResult> ExchangeAsync(PendingLoginState login, CallbackInput callback)
-    {        if (callback.Error is { } error)
-            return new CompleteLoginResult.AppError(login.ReturnTo, AppErrorCodes.FromCallback(error), login.AppState);
+    {
+        if (callback.Error is { } error)
+            return new CompleteLoginResult.AppError(login.ReturnTo, AppErrorCodes.FromCallback(error), login.AppState, AppErrorCodes.DescribeCallback(callback));
 
         if (await GrainFactory.Tenant(login.TenantId).GetConnectionWithPolicyAsync(login.TenantIncarnation, login.ConnectionId) is not ({ } connection, { } policy))
-            return new CompleteLoginResult.AppError(login.ReturnTo, "server_error", login.AppState);
+            return new CompleteLoginResult.AppError(login.ReturnTo, "server_error", login.AppState, "The sign-in method was removed while the user was signing in.");
 
         LoginResult upstream;
         try
@@ -117,7 +118,7 @@ public sealed class PendingLoginGrain(
         catch (ConnectorException e)
         {
             logger.LogWarning(e, "Login on {Tenant}/{Connection} failed at the provider", login.TenantId, login.ConnectionId);
-            return new CompleteLoginResult.AppError(login.ReturnTo, AppErrorCodes.FromConnector(e), login.AppState);
+            return new CompleteLoginResult.AppError(login.ReturnTo, AppErrorCodes.FromConnector(e), login.AppState, AppErrorCodes.DescribeConnector(e, callback.Code));
         }
 
         var profile = upstream.Profile;

@@ -106,6 +106,34 @@ public sealed class LoginTests
     }
 
     [Fact]
+    public async Task The_providers_error_description_reaches_the_app_printable_capped_and_without_the_code()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, _) = await kit.AuthorizeAsync();
+        var echoed = "Denied.\r\nCode the-code-4711 was not accepted " + new string('x', 400);
+
+        var error = Assert.IsType<CompleteLoginResult.AppError>(
+            await kit.Grains.PendingLogin(state).CompleteAsync(kit.Tenant, new CallbackInput("the-code-4711", "access_denied", echoed)));
+
+        Assert.Equal("access_denied", error.Error);
+        Assert.StartsWith("Denied.  Code [code] was not accepted xxx", error.Description);
+        Assert.Equal(AppErrorCodes.MaxDescriptionLength, error.Description!.Length);
+        Assert.DoesNotContain(error.Description, char.IsControl);
+    }
+
+    [Fact]
+    public async Task A_code_that_is_not_passed_on_is_named_in_the_description_of_the_server_error()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var (state, _) = await kit.AuthorizeAsync();
+
+        var error = Assert.IsType<CompleteLoginResult.AppError>(
+            await kit.Grains.PendingLogin(state).CompleteAsync(kit.Tenant, new CallbackInput(null, "quota_exceeded", "Too many users today")));
+
+        Assert.Equal(("server_error", "The provider reported 'quota_exceeded': Too many users today"), (error.Error, error.Description));
+    }
+
+    [Fact]
     public async Task A_failing_token_endpoint_becomes_an_app_error_not_a_session()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
@@ -115,6 +143,8 @@ public sealed class LoginTests
         var error = Assert.IsType<CompleteLoginResult.AppError>(await kit.Grains.PendingLogin(state).CompleteAsync(kit.Tenant, callback));
 
         Assert.Equal("server_error", error.Error);
+        Assert.StartsWith("The provider refused the authorization code", error.Description);
+        Assert.DoesNotContain(callback.Code!, error.Description);
     }
 
     [Fact]
@@ -142,7 +172,12 @@ public sealed class LoginTests
 
         var outcome = await kit.Grains.PendingLogin(state).CompleteAsync(kit.Tenant, callback);
 
-        Assert.Equal("server_error", Assert.IsType<CompleteLoginResult.AppError>(outcome).Error);
+        var error = Assert.IsType<CompleteLoginResult.AppError>(outcome);
+        Assert.Equal("server_error", error.Error);
+        // What failed, in words; never the secret the broker sent or the code it tried.
+        Assert.False(string.IsNullOrEmpty(error.Description));
+        Assert.DoesNotContain(kit.Provider.OidcConnection().ClientSecret!, error.Description);
+        Assert.DoesNotContain(callback.Code!, error.Description);
     }
 
     private static string Base64Basic(string? authorization) =>
