@@ -51,7 +51,7 @@ public sealed record ConnectionBody(
         Endpoints = Endpoints is { } e
             ? new Grains.Connectors.ConnectionEndpoints { Authorize = e.Authorize, Token = e.Token, Userinfo = e.Userinfo, Revocation = e.Revocation, Introspection = e.Introspection, Logout = e.Logout, Jwks = e.Jwks }
             : new Grains.Connectors.ConnectionEndpoints(),
-        TokenEndpointAuthMethod = TokenEndpointAuthMethod ?? TokenEndpointAuthMethods.ClientSecretBasic,
+        TokenEndpointAuthMethod = TokenEndpointAuthMethod ?? TokenEndpointAuthMethods.DefaultFor(Type),
         UsePkce = UsePkce ?? true,
         ExtraAuthorizeParams = ExtraAuthorizeParams ?? new Dictionary<string, string>(),
         Options = (Options ?? new Dictionary<string, JsonElement>()).ToDictionary(o => o.Key, o => OptionText(o.Value) ?? ""),

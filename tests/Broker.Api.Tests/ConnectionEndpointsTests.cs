@@ -84,6 +84,7 @@ public sealed class ConnectionEndpointsTests(HostFixture fixture) : IClassFixtur
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","tokenEndpointAuthMethod":"magic"}""", "tokenEndpointAuthMethod")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","extraAuthorizeParams":{"state":"x"}}""", "extraAuthorizeParams.state")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","extraAuthorizeParams":{"response_mode":"form_post"}}""", "extraAuthorizeParams.response_mode")]
+    [InlineData("""{"type":"authing","clientId":"c","clientSecret":"s"}""", "baseUrl")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","extraAuthorizeParams":{"code_challenge_method":"plain"}}""", "extraAuthorizeParams.code_challenge_method")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","options":{"nested":{"a":1}}}""", "options.nested")]
     [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example","usePkce":"yes"}""", "usePkce")]
@@ -124,6 +125,20 @@ public sealed class ConnectionEndpointsTests(HostFixture fixture) : IClassFixtur
         var tenant = await api.CreateTenantAsync();
         await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Put, $"/api/tenants/{tenant.Id}/connections/Bad_Id", tenant.ApiKey, new { type = "dev" }), HttpStatusCode.BadRequest);
         await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/connections/x", tenant.ApiKey), HttpStatusCode.BadRequest);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"authing","clientId":"c","clientSecret":"s","baseUrl":"https://app.authing.example"}""", "client_secret_post")]
+    [InlineData("""{"type":"oidc","clientId":"c","clientSecret":"s","issuer":"https://i.example"}""", "client_secret_basic")]
+    [InlineData("""{"type":"github","clientId":"c","clientSecret":"s"}""", "client_secret_basic")]
+    public async Task A_connection_that_names_no_auth_method_gets_its_providers_sdk_default(string body, string method)
+    {
+        var tenant = await api.CreateTenantAsync();
+
+        using var response = await api.SendAsync(HttpMethod.Put, $"/api/tenants/{tenant.Id}/connections/corp", tenant.ApiKey, body);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(method, (await TestApi.ReadJsonAsync(response))["tokenEndpointAuthMethod"]!.GetValue<string>());
     }
 
     public void Dispose() => api.Dispose();

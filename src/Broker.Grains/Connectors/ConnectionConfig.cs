@@ -147,4 +147,9 @@ public static class TokenEndpointAuthMethods
     /// <summary>Every method a connection may name.</summary>
     public static readonly IReadOnlySet<string> All =
         new HashSet<string>(StringComparer.Ordinal) { ClientSecretPost, ClientSecretBasic, None };
+
+    /// <summary>What a connection of a type uses when it names no method: what the provider's own SDK sends.
+    /// Authing's SDKs (and the apps built with them) post the secret to the token, introspection and
+    /// revocation endpoints alike; everything else takes HTTP Basic, RFC 6749's recommendation.</summary>
+    public static string DefaultFor(string? type) => type == ConnectionTypes.Authing ? ClientSecretPost : ClientSecretBasic;
 }

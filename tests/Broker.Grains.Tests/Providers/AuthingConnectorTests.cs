@@ -61,6 +61,21 @@ public sealed class AuthingConnectorTests
     }
 
     [Fact]
+    public async Task Offline_access_asks_for_consent_unless_the_connection_sets_its_own_prompt()
+    {
+        using var kit = new ProviderTestKit();
+        await using var fake = await FakeAuthing.StartAsync(kit.Clock);
+        var offline = Connection(fake) with { Scopes = ["openid", "profile", "offline_access"] };
+
+        await kit.LoginAsync(kit.Create(offline));
+        await kit.LoginAsync(kit.Create(offline with { ExtraAuthorizeParams = new Dictionary<string, string> { ["prompt"] = "login" } }));
+        await kit.LoginAsync(kit.Create(Connection(fake) with { Scopes = ["openid", "profile"] }));
+
+        var prompts = fake.Upstream.RequestsTo("/oidc/auth").Select(r => r.Request.Query.GetValueOrDefault("prompt") ?? "").ToList();
+        Assert.Equal(["consent", "login", ""], prompts);
+    }
+
+    [Fact]
     public async Task The_oauth_protocol_uses_the_oauth_paths_and_posts_to_me()
     {
         using var kit = new ProviderTestKit();

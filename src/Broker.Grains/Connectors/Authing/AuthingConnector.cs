@@ -21,7 +21,7 @@ namespace Broker.Grains.Connectors.Authing;
 /// </summary>
 public sealed class AuthingConnector : IRefreshConnector, IRevokeConnector, ILogoutConnector, IIntrospectConnector, IApiConnector
 {
-    /// <summary>The SDKs' fallback host when no app host is given (AP2 <c>types.py</c>); set <c>baseUrl</c> to the app host.</summary>
+    /// <summary>The SDKs' fallback host (AP2 <c>types.py</c>), for connections stored before <c>baseUrl</c> was required.</summary>
     public const string DefaultBaseUrl = "https://core.authing.cn";
 
     private readonly ConnectionConfig config;
@@ -54,9 +54,15 @@ public sealed class AuthingConnector : IRefreshConnector, IRevokeConnector, ILog
         {
             var options = new Dictionary<string, string>(config.Options);
             options.TryAdd("idTokenSigningAlgs", "RS256,HS256");
+            // Authing issues a refresh token for offline_access only when the authorize request says
+            // prompt=consent (its OIDC docs and SDKs); a prompt the tenant set itself wins.
+            var extra = new Dictionary<string, string>(config.ExtraAuthorizeParams);
+            if (config.Scopes.Contains("offline_access"))
+                extra.TryAdd("prompt", "consent");
             oidc = new OidcConnector(config with
             {
                 Type = ConnectionTypes.Oidc,
+                ExtraAuthorizeParams = extra,
                 // The issuer is the app host + /oidc (AP3; public configs); compared exactly.
                 Issuer = config.Issuer ?? ProviderUrls.Join(root, "oidc"),
                 Endpoints = Endpoints,

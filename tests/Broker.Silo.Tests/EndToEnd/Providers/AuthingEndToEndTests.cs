@@ -21,9 +21,9 @@ public sealed class AuthingEndToEndTests
         ["clientSecret"] = fake.ClientSecret,
         ["baseUrl"] = fake.Upstream.BaseUrl,
         ["apiBaseUrl"] = fake.Upstream.BaseUrl + "/", // /{p}/me lives at the app host's root
-        ["tokenEndpointAuthMethod"] = "client_secret_post",
+        // No tokenEndpointAuthMethod and no prompt: Authing's defaults (client_secret_post everywhere,
+        // prompt=consent with offline_access) must carry the whole flow.
         ["scopes"] = protocol == "oidc" ? new JsonArray("openid", "profile", "email", "offline_access") : new JsonArray(),
-        ["extraAuthorizeParams"] = new JsonObject { ["prompt"] = "consent" },
         ["options"] = new JsonObject { ["protocol"] = protocol },
     };
 
@@ -43,7 +43,8 @@ public sealed class AuthingEndToEndTests
 
         var authorize = Assert.Single(fake.Upstream.RequestsTo($"/{protocol}/auth")).Request;
         Assert.Equal(protocol == "oidc" ? "openid profile email offline_access" : "user", authorize.Query["scope"]);
-        Assert.Equal("consent", authorize.Query["prompt"]);
+        // By default only with offline_access (the OIDC protocol here), where Authing needs it for a refresh token.
+        Assert.Equal(protocol == "oidc" ? "consent" : null, authorize.Query.GetValueOrDefault("prompt"));
         Assert.Equal("S256", authorize.Query["code_challenge_method"]);
         Assert.Equal("client_secret_post", fake.SeenAuthMethod["token"]);
         Assert.Empty(fake.Upstream.RequestsTo(protocol == "oidc" ? "/oauth/token" : "/oidc/token"));
