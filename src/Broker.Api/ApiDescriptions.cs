@@ -69,6 +69,15 @@ public static class ApiDescriptions
         [typeof(EndpointsBody)] = [],
     };
 
+    private static readonly (string Name, string Description)[] LoginHintParameters =
+    [
+        ("login_hint", "Passed to an OpenID Connect provider: who is signing in (1-256 characters)."),
+        ("prompt", "Passed to an OpenID Connect provider: none, or any of login, consent, select_account."),
+        ("ui_locales", "Passed to an OpenID Connect provider: preferred languages, space-separated tags."),
+        ("max_age", "Passed to an OpenID Connect provider: the longest time since the user last authenticated, in seconds."),
+        ("scope", "Scopes beyond the connection's, space-separated; each must be in its allowedExtraScopes."),
+    ];
+
     /// <summary>The names of the routes described, for the test that holds the document to the routes.</summary>
     public static IReadOnlyCollection<string> Names => Routes.Keys;
 
@@ -138,6 +147,13 @@ public static class ApiDescriptions
                     Description = "Found: the browser goes on to the URL in Location.",
                     Headers = new Dictionary<string, IOpenApiHeader> { ["Location"] = new OpenApiHeader { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri" } } },
                 };
+            }
+            // The login's own hints are read from the query by hand (LoginHintsQuery), so nothing infers them.
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().Any(n => n.EndpointName == "Login"))
+            {
+                operation.Parameters ??= [];
+                foreach (var (name, description) in LoginHintParameters)
+                    operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Query, Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
             }
             var path = context.Description.RelativePath ?? "";
             if (path.StartsWith("admin/", StringComparison.Ordinal) || path.StartsWith("api/", StringComparison.Ordinal))

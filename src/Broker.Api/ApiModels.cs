@@ -33,7 +33,8 @@ public sealed record ConnectionBody(
     IReadOnlyDictionary<string, string>? ExtraAuthorizeParams,
     IReadOnlyDictionary<string, JsonElement>? Options,
     string? ApiBaseUrl,
-    string? DisplayName = null)
+    string? DisplayName = null,
+    IReadOnlyList<string>? AllowedExtraScopes = null)
 {
     /// <summary>The most a display name may hold: it is one button's label.</summary>
     public const int DisplayNameMaxLength = 100;
@@ -42,6 +43,7 @@ public sealed record ConnectionBody(
     {
         Id = id,
         DisplayName = DisplayName?.Trim(),
+        AllowedExtraScopes = AllowedExtraScopes ?? [],
         Type = Type ?? "",
         ClientId = ClientId,
         ClientSecret = ClientSecret,
@@ -127,12 +129,13 @@ public sealed record ConnectionResponse(
     IReadOnlyDictionary<string, string> ExtraAuthorizeParams,
     IReadOnlyDictionary<string, string> Options,
     string? ApiBaseUrl,
-    string? DisplayName)
+    string? DisplayName,
+    IReadOnlyList<string> AllowedExtraScopes)
 {
     public static ConnectionResponse From(ConnectionConfig c) => new(
         c.Id, c.Type, c.ClientId, !string.IsNullOrEmpty(c.ClientSecret), c.Scopes, c.Issuer, c.BaseUrl,
         new EndpointsBody(c.Endpoints.Authorize, c.Endpoints.Token, c.Endpoints.Userinfo, c.Endpoints.Revocation, c.Endpoints.Introspection, c.Endpoints.Logout, c.Endpoints.Jwks),
-        c.TokenEndpointAuthMethod, c.UsePkce, c.ExtraAuthorizeParams, c.Options, c.ApiBaseUrl, c.DisplayName);
+        c.TokenEndpointAuthMethod, c.UsePkce, c.ExtraAuthorizeParams, c.Options, c.ApiBaseUrl, c.DisplayName, c.AllowedExtraScopes);
 }
 
 public sealed record UserResponse(string Id, string Subject, string Connection, string? Name, string? Email, string? AvatarUrl, JsonObject Raw)

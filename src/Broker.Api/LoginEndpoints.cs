@@ -38,6 +38,9 @@ public static class LoginEndpoints
         using var permit = limits.Acquire(http, RateLimitedRoute.Login);
         if (!Ids.IsTenantOrConnection(tenant) || (connection is not null && !Ids.IsTenantOrConnection(connection)))
             return BadRequest(http, "The sign-in link is malformed.");
+        var (hints, badHint) = LoginHintsQuery.Read(http.Request.Query);
+        if (badHint is not null)
+            return BadRequest(http, $"The sign-in link has a {badHint} this service does not accept.");
         if (state is { Length: > MaxAppStateLength } || state?.Any(char.IsControl) == true)
             return BadRequest(http, "The sign-in link carries a state value that is too long or malformed.");
         if (return_to is not null && !ReturnUrlPolicy.IsWellFormed(return_to))
@@ -57,15 +60,17 @@ public static class LoginEndpoints
             return HtmlPages.RateLimited(http, RateLimits.RetryAfter(permit), back);
         if (connections is { Count: > 1 })
             return HtmlPages.ChooseConnection(http, view.DisplayName, connections.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => (c.Id, c.ShownName,
-                QueryHelpers.AddQueryString($"/t/{tenant}/login", Query(("connection", c.Id), ("return_to", return_to), ("state", state))))));
+                QueryHelpers.AddQueryString($"/t/{tenant}/login", Query([("connection", c.Id), ("return_to", return_to), ("state", state), .. LoginHintsQuery.Carried(http.Request.Query)])))));
 
         var connectionId = connection ?? connections![0].Id;
         var begun = await grains.PendingLogin(RandomIds.New())
-            .BeginAsync(new BeginLogin(view.Ref, connectionId, returnTo, state, options.CallbackUrl(tenant)));
+            .BeginAsync(new BeginLogin(view.Ref, connectionId, returnTo, state, options.CallbackUrl(tenant), hints));
         switch (begun)
         {
             case BeginLoginResult.Redirect redirect:
                 return Redirect(http, redirect.AuthorizeUrl.AbsoluteUri);
+            case BeginLoginResult.Refused refused:
+                return BadRequest(http, refused.Detail, back);
             case BeginLoginResult.Failed failed:
                 // return_to is verified, so the app can be told (RFC 6749 §4.1.2.1) rather than stranding the user.
                 Log(logs).LogWarning("Login for tenant {Tenant} connection {Connection} could not begin: {Code} {Detail}", tenant, connectionId, failed.Code, failed.Detail);

@@ -125,6 +125,54 @@ public sealed partial class LoginPageTests(HostFixture fixture) : IClassFixture<
         await TestApi.AssertErrorPageAsync(await api.GetAsync($"/t/{tenant.Id}/login"), HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [InlineData("login_hint=")]
+    [InlineData("login_hint=a%0Ab")]
+    [InlineData("prompt=sometimes")]
+    [InlineData("prompt=none%20login")]
+    [InlineData("prompt=login%20login")]
+    [InlineData("ui_locales=en_US")]
+    [InlineData("max_age=-1")]
+    [InlineData("max_age=soon")]
+    [InlineData("scope=a%22b")]
+    [InlineData("scope=repo&scope=user")]
+    public async Task A_malformed_login_hint_is_a_400_page_naming_it(string query)
+    {
+        var tenant = await api.CreateTenantAsync();
+        await api.PutDevConnectionAsync(tenant);
+
+        using var page = await api.GetAsync($"/t/{tenant.Id}/login?{query}");
+
+        await TestApi.AssertErrorPageAsync(page, HttpStatusCode.BadRequest);
+        Assert.Contains(query.Split('=')[0], await page.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_extra_scope_goes_upstream_only_when_the_connection_allows_it_and_the_chooser_carries_the_hints_along()
+    {
+        var tenant = await api.CreateTenantAsync();
+        using (var put = await api.SendAsync(HttpMethod.Put, $"/api/tenants/{tenant.Id}/connections/dev", tenant.ApiKey,
+            new { type = "dev", clientId = $"client-{tenant.Id}", clientSecret = "dev-secret", allowedExtraScopes = new[] { "calendar" } }))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+            Assert.Equal("calendar", (await TestApi.ReadJsonAsync(put))["allowedExtraScopes"]![0]!.GetValue<string>());
+        }
+
+        using var allowed = await api.GetAsync($"/t/{tenant.Id}/login?scope=calendar&prompt=login");
+        Assert.Equal(HttpStatusCode.Redirect, allowed.StatusCode);
+        Assert.EndsWith(" calendar", TestApi.Param(allowed.Headers.Location!, "scope"));
+
+        using var refused = await api.GetAsync($"/t/{tenant.Id}/login?scope=calendar%20mail");
+        await TestApi.AssertErrorPageAsync(refused, HttpStatusCode.BadRequest);
+        Assert.Contains("&#39;mail&#39;", await refused.Content.ReadAsStringAsync());
+
+        await api.PutDevConnectionAsync(tenant, "second");
+        using var chooser = await api.GetAsync($"/t/{tenant.Id}/login?scope=calendar&login_hint=ada");
+        var links = ButtonLink().Matches(await chooser.Content.ReadAsStringAsync()).Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[2].Value)).ToList();
+        Assert.All(links, link => Assert.Contains("scope=calendar", link));
+        Assert.All(links, link => Assert.Contains("login_hint=ada", link));
+    }
+
     [Fact]
     public async Task A_refused_login_reaches_the_app_with_the_providers_error_description()
     {

@@ -67,6 +67,10 @@ public sealed record ConnectionConfig
     [Id(13)]
     public string? DisplayName { get; init; }
 
+    /// <summary>Scopes an app may add to one login (<c>scope</c> on <c>/t/{tenant}/login</c>) beyond <see cref="Scopes"/>.</summary>
+    [Id(14)]
+    public IReadOnlyList<string> AllowedExtraScopes { get; init; } = [];
+
     /// <summary>The name a person sees: the display name, or the provider's name, or for a provider of no
     /// fixed name (any OIDC or OAuth 2.0 server) the host it signs in at.</summary>
     [System.Text.Json.Serialization.JsonIgnore] // derived, not stored

@@ -57,10 +57,17 @@ public static class ConnectionConfigValidator
 
         foreach (var scope in config.Scopes ?? [])
         {
-            // scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (RFC 6749 §3.3)
-            if (string.IsNullOrEmpty(scope) || scope.Any(c => c is <= ' ' or '"' or '\\' or > '~'))
+            if (!IsScopeToken(scope))
             {
                 errors.Add(new("scopes", $"'{Printable(scope)}' is not a scope token (RFC 6749 §3.3)."));
+            }
+        }
+
+        foreach (var scope in config.AllowedExtraScopes ?? [])
+        {
+            if (!IsScopeToken(scope))
+            {
+                errors.Add(new("allowedExtraScopes", $"'{Printable(scope)}' is not a scope token (RFC 6749 §3.3)."));
             }
         }
 
@@ -144,6 +151,10 @@ public static class ConnectionConfigValidator
                 break;
         }
     }
+
+    /// <summary>scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (RFC 6749 §3.3).</summary>
+    public static bool IsScopeToken(string? scope) =>
+        !string.IsNullOrEmpty(scope) && !scope.Any(c => c is <= ' ' or '"' or '\\' or > '~');
 
     private static void Require(List<ConfigError> errors, string field, string? value)
     {

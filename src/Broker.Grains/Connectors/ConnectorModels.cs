@@ -7,7 +7,16 @@ namespace Broker.Grains.Connectors;
 /// <param name="State">The CSRF-binding value (RFC 6749 §10.12); also the pending login's key.</param>
 /// <param name="Nonce">Binds the id_token to this login (OIDC Core §3.1.2.1); ignored by plain OAuth 2.0.</param>
 /// <param name="CodeChallenge">BASE64URL(SHA256(verifier)) from <see cref="Pkce"/>; sent when the connection uses PKCE.</param>
-public sealed record AuthorizeInput(string RedirectUri, string State, string Nonce, string? CodeChallenge);
+/// <param name="Hints">What the app asked of this login; connectors pass on what their provider takes.</param>
+public sealed record AuthorizeInput(string RedirectUri, string State, string Nonce, string? CodeChallenge, LoginHints? Hints = null);
+
+/// <summary>
+/// What an app may ask of one login (docs/design.md §3): OpenID Connect's <c>login_hint</c>, <c>prompt</c>,
+/// <c>ui_locales</c> and <c>max_age</c> (OIDC Core §3.1.2.1), and scopes beyond the connection's, from those
+/// it allows (<see cref="ConnectionConfig.AllowedExtraScopes"/>: incremental consent).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record LoginHints(string? LoginHint = null, string? Prompt = null, string? UiLocales = null, int? MaxAge = null, IReadOnlyList<string>? ExtraScopes = null);
 
 /// <summary>The authorize URL, plus connector-private bytes to store with the pending login.</summary>
 public sealed record AuthorizeRedirect(Uri Url, byte[]? ConnectorData = null);

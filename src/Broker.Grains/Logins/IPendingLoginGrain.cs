@@ -23,7 +23,7 @@ public interface IPendingLoginGrain : IGrainWithStringKey
 
 /// <param name="RedirectUri">The broker's callback URL for the tenant, as registered upstream.</param>
 [GenerateSerializer, Immutable]
-public sealed record BeginLogin(TenantRef Tenant, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri);
+public sealed record BeginLogin(TenantRef Tenant, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri, LoginHints? Hints = null);
 
 [GenerateSerializer, Immutable]
 public abstract record BeginLoginResult
@@ -34,6 +34,10 @@ public abstract record BeginLoginResult
     /// <summary>The connection is gone or misconfigured, or the provider could not be reached (e.g. discovery failed).</summary>
     [GenerateSerializer, Immutable]
     public sealed record Failed(string Code, string Detail) : BeginLoginResult;
+
+    /// <summary>The login asks for something the connection does not allow (a scope beyond its allowed extra ones).</summary>
+    [GenerateSerializer, Immutable]
+    public sealed record Refused(string Detail) : BeginLoginResult;
 }
 
 [GenerateSerializer, Immutable]

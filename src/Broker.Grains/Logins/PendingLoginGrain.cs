@@ -33,13 +33,15 @@ public sealed class PendingLoginGrain(
         var connection = (await GrainFactory.Tenant(login.Tenant.Id).GetConnectionWithPolicyAsync(login.Tenant.Incarnation, login.ConnectionId))?.Connection;
         if (connection is null)
             return new BeginLoginResult.Failed("connection_not_found", $"No connection '{login.ConnectionId}'.");
+        if (login.Hints?.ExtraScopes?.FirstOrDefault(s => !connection.AllowedExtraScopes.Contains(s) && !connection.Scopes.Contains(s)) is { } notAllowed)
+            return new BeginLoginResult.Refused($"The sign-in link asks for the scope '{notAllowed}', which this application may not request.");
 
         var verifier = connection.UsePkce ? Pkce.CreateVerifier() : null;
         var nonce = RandomIds.New();
         AuthorizeRedirect redirect;
         try
         {
-            var input = new AuthorizeInput(login.RedirectUri, GrainKeys.IdOf(this), nonce, verifier is null ? null : Pkce.ComputeChallenge(verifier));
+            var input = new AuthorizeInput(login.RedirectUri, GrainKeys.IdOf(this), nonce, verifier is null ? null : Pkce.ComputeChallenge(verifier), login.Hints);
             redirect = await connectors.Create(connection).BuildAuthorizeRequestAsync(input, CancellationToken.None);
         }
         catch (ConnectorException e)

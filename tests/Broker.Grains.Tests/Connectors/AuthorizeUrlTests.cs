@@ -26,6 +26,36 @@ public sealed class AuthorizeUrlTests
     }
 
     [Fact]
+    public async Task A_logins_own_hints_reach_an_oidc_provider_and_win_over_the_connections_extras()
+    {
+        await using var kit = await ConnectorTestKit.StartAsync();
+        var connector = kit.Oidc(tweak: c => c with { ExtraAuthorizeParams = new Dictionary<string, string> { ["prompt"] = "consent", ["acr_values"] = "mfa" } });
+        var input = ConnectorTestKit.NewLogin().Input with
+        {
+            Hints = new LoginHints("ada@example.com", "login", "zh-CN en", 300, ["calendar.read", "email"]),
+        };
+
+        var query = QueryHelpers.ParseQuery((await connector.BuildAuthorizeRequestAsync(input, CancellationToken.None)).Url.Query);
+
+        Assert.Equal("openid profile email calendar.read", query["scope"]); // added once
+        Assert.Equal(("ada@example.com", "login", "zh-CN en", "300"), (query["login_hint"].ToString(), query["prompt"].ToString(), query["ui_locales"].ToString(), query["max_age"].ToString()));
+        Assert.Equal("mfa", query["acr_values"]); // the connection's other extras stay
+        Assert.Single(query["prompt"]);
+    }
+
+    [Fact]
+    public void A_plain_oauth2_provider_gets_the_extra_scopes_but_not_the_openid_hints()
+    {
+        var config = new ConnectionConfig { Id = "c", Type = ConnectionTypes.OAuth2, ClientId = "id", Scopes = ["user"] };
+        var input = new AuthorizeInput("https://broker.example/t/a/callback", "state", "nonce", "challenge", new LoginHints("ada", "login", "en", 0, ["repo"]));
+
+        var query = QueryHelpers.ParseQuery(Broker.Grains.Connectors.OAuth2.AuthorizeUrl.ForCodeFlow(config, "https://p.example/authorize", input, "user", sendNonce: false).Query);
+
+        Assert.Equal("user repo", query["scope"]);
+        Assert.DoesNotContain(query.Keys, k => k is "login_hint" or "prompt" or "ui_locales" or "max_age" or "nonce");
+    }
+
+    [Fact]
     public async Task Openid_is_always_requested_first_and_extra_params_are_encoded()
     {
         await using var kit = await ConnectorTestKit.StartAsync();

@@ -25,17 +25,20 @@ public static class AuthorizeUrl
     }
 
     /// <summary>
-    /// The standard code-flow parameters (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1)
-    /// followed by the connection's extra parameters, which may not override the standard ones.
+    /// The standard code-flow parameters (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1), the login's
+    /// own extra scopes, its OpenID Connect hints where the provider takes them (<paramref name="sendNonce"/>:
+    /// an OpenID Connect provider), then the connection's extra parameters, which override none of these.
     /// </summary>
     public static Uri ForCodeFlow(ConnectionConfig config, string endpoint, AuthorizeInput input, string scope, bool sendNonce)
     {
+        var hints = input.Hints ?? new LoginHints();
+        var scopes = string.Join(' ', scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Concat(hints.ExtraScopes ?? []).Distinct(StringComparer.Ordinal));
         var parameters = new List<KeyValuePair<string, string?>>
         {
             new("response_type", "code"),
             new("client_id", config.ClientId),
             new("redirect_uri", input.RedirectUri),
-            new("scope", scope.Length == 0 ? null : scope),
+            new("scope", scopes.Length == 0 ? null : scopes),
             new("state", input.State),
             new("nonce", sendNonce ? input.Nonce : null),
         };
@@ -45,6 +48,14 @@ public static class AuthorizeUrl
             ArgumentException.ThrowIfNullOrEmpty(input.CodeChallenge, "input.CodeChallenge");
             parameters.Add(new("code_challenge", input.CodeChallenge));
             parameters.Add(new("code_challenge_method", Pkce.MethodS256));
+        }
+        if (sendNonce)
+        {
+            parameters.AddRange(new KeyValuePair<string, string?>[]
+            {
+                new("login_hint", hints.LoginHint), new("prompt", hints.Prompt), new("ui_locales", hints.UiLocales),
+                new("max_age", hints.MaxAge?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            }.Where(p => p.Value is not null));
         }
 
         var reserved = parameters.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
