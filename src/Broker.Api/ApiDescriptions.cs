@@ -41,6 +41,7 @@ public static class ApiDescriptions
         ["GetSession"] = new("Read a session: status, user, expiry and token times (never a token)", null, [400, 401, 404]),
         ["GetSessionToken"] = new("The session's current upstream access token, refreshed first when it is due", null, [400, 401, 404, 409, 503]),
         ["RefreshSession"] = new("Refresh the session's upstream tokens now", null, [400, 401, 404, 409, 503]),
+        ["IntrospectSession"] = new("Ask the provider whether the session's token is still active (RFC 7662); an inactive one ends the session as revoked", null, [400, 401, 404, 409, 503]),
         ["DeleteSession"] = new("Log the session out; its upstream tokens are revoked where the provider can", null, [400, 401, 404]),
         ["ListUserSessions"] = new("List a user's sessions", null, [400, 401, 404]),
         ["EndUserSessions"] = new("End every active session of a user (end reason revoked)", null, [400, 401, 404]),

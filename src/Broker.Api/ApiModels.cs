@@ -157,6 +157,9 @@ public sealed record SessionResponse(
         new(s.SessionId, s.Status, s.EndReason, UserResponse.From(s.User), s.CreatedAt, s.ExpiresAt, s.AccessTokenExpiresAt, s.RefreshedAt);
 }
 
+/// <summary>POST .../introspect: whether the provider still takes the session's token, and the session after.</summary>
+public sealed record IntrospectionResponse(bool Active, SessionResponse Session);
+
 public sealed record ExchangeResponse(string SessionId, UserResponse User, DateTimeOffset ExpiresAt);
 
 /// <summary>GET .../token; <c>scope</c> is space-separated (RFC 6749 §3.3).</summary>

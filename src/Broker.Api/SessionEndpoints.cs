@@ -20,6 +20,7 @@ public static class SessionEndpoints
         sessions.MapGet("/{session}", GetAsync).WithName("GetSession");
         sessions.MapGet("/{session}/token", GetTokenAsync).WithName("GetSessionToken");
         sessions.MapPost("/{session}/refresh", RefreshAsync).WithName("RefreshSession");
+        sessions.MapPost("/{session}/introspect", IntrospectAsync).WithName("IntrospectSession");
         sessions.MapDelete("/{session}", DeleteAsync).WithName("DeleteSession");
         var users = app.MapGroup("/api/tenants/{tenant}/users").WithTags("Sessions");
         users.MapGet("/{user}/sessions", ListUserSessionsAsync).WithName("ListUserSessions");
@@ -99,6 +100,25 @@ public static class SessionEndpoints
         var view = await grain.GetAsync(check.Tenant!);
         NoStore(http);
         return view is null ? Problems.NotFound("session") : TypedResults.Ok(SessionResponse.From(view));
+    }
+
+    /// <summary>Asks the provider whether the session's token is still active (RFC 7662); when it is not, the
+    /// session has ended (<c>revoked</c>) by the time of the answer.</summary>
+    public static async Task<Results<Ok<IntrospectionResponse>, ProblemHttpResult>> IntrospectAsync(string tenant, string session, HttpContext http, IGrainFactory grains)
+    {
+        var grain = grains.Session(session);
+        var check = await ApiChecks.RunAsync(http, SessionRules(tenant, session, async owner => await grain.GetAsync(owner) is not null));
+        if (check.Refused is { } refused)
+            return refused;
+        NoStore(http);
+        return await grain.IntrospectAsync(check.Tenant!) switch
+        {
+            IntrospectionOutcome.Answered answered => TypedResults.Ok(new IntrospectionResponse(answered.Active, SessionResponse.From(answered.View))),
+            IntrospectionOutcome.NotSupported => Problems.Create(StatusCodes.Status409Conflict, "no_introspection", "This connection's provider has no token introspection."),
+            IntrospectionOutcome.Ended ended => Problems.SessionEnded(ended.Reason),
+            IntrospectionOutcome.Unavailable => Problems.UpstreamUnavailable(http),
+            _ => Problems.NotFound("session"),
+        };
     }
 
     /// <summary>Logs the session out: upstream tokens are revoked where the provider can, before the answer.</summary>

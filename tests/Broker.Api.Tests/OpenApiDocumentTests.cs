@@ -113,7 +113,8 @@ public sealed class OpenApiDocumentTests : IDisposable
             ("AddApiKey", 409) => await RepeatAsync(() => Send(Path(tenant: w.Spare.Id), bearer), HttpStatusCode.Conflict),
             ("PatchTenant", 409) => await Send(Path(), bearer, "{\"returnUrls\":[" + string.Join(',', Enumerable.Range(0, 51).Select(i => $"\"https://a.example/{i}\"")) + "]}"),
             ("PutConnection", 409) => await RepeatAsync(() => _api.SendAsync(method, $"/api/tenants/{w.Spare.Id}/connections/c{Guid.NewGuid():N}", w.Spare.ApiKey, Body()), HttpStatusCode.Conflict),
-            ("GetSessionToken" or "RefreshSession" or "CallUpstream", 409) => await Send(Path(session: w.EndedSessionId), bearer, Body()),
+            ("GetSessionToken" or "RefreshSession" or "CallUpstream" or "IntrospectSession", 409) => await Send(Path(session: w.EndedSessionId), bearer, Body()),
+            ("IntrospectSession", 503) => await Send(Path(w.Broken.Id, w.BrokenSessionId), w.Broken.ApiKey),
             ("GetSessionToken" or "RefreshSession", 503) => await Eventually503Async(() => Send(Path(w.Broken.Id, w.BrokenSessionId), w.Broken.ApiKey)),
             ("ExchangeCode", 200) => await Send(Path(), bearer, new { code = await w.FreshCodeAsync() }),
             ("ExchangeCode", 429) => await ExchangeOverBudgetAsync(),
@@ -232,7 +233,7 @@ public sealed class OpenApiDocumentTests : IDisposable
             (await api.SendAsync(HttpMethod.Put, $"/api/tenants/{broken.Id}/connections/dev", broken.ApiKey, new
             {
                 type = "dev", clientId = "c",
-                endpoints = new { token = "http://127.0.0.1:9/token", userinfo = "http://127.0.0.1:9/userinfo" },
+                endpoints = new { token = "http://127.0.0.1:9/token", userinfo = "http://127.0.0.1:9/userinfo", introspection = "http://127.0.0.1:9/introspect" },
                 apiBaseUrl = "http://localhost/docs/",
             })).EnsureSuccessStatusCode();
 

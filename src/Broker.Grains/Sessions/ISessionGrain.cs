@@ -40,6 +40,10 @@ public interface ISessionGrain : IGrainWithStringKey
     /// if the provider says the token is no longer good). Targets outside the API base are refused unsent.</summary>
     Task<UpstreamCallOutcome> CallUpstreamAsync(TenantRef tenant, UpstreamCall call);
 
+    /// <summary>Asks the provider whether the session's access token is still active (RFC 7662); an inactive
+    /// one ends the session as <c>revoked</c>, its tokens revoked upstream as a logout does.</summary>
+    Task<IntrospectionOutcome> IntrospectAsync(TenantRef tenant);
+
     /// <summary>For the browser logout route: ends the session (reason logout) and returns the provider's logout URL, if it has one.</summary>
     Task<Uri?> LogoutAsync(TenantRef tenant, string postLogoutRedirectUri);
 

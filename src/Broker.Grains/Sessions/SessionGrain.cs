@@ -166,6 +166,37 @@ public sealed partial class SessionGrain(
         return outcome;
     }
 
+    public async Task<IntrospectionOutcome> IntrospectAsync(TenantRef tenant)
+    {
+        if (!await FindAsync(tenant))
+            return new IntrospectionOutcome.NotFound();
+        if (State.Status == SessionStatus.Ended)
+            return new IntrospectionOutcome.Ended(State.EndReason!);
+        var connector = await ConnectorAsync();
+        if (connector is not IIntrospectConnector introspector)
+            return new IntrospectionOutcome.NotSupported();
+        TokenIntrospection? answer;
+        try
+        {
+            answer = await introspector.IntrospectAsync(AccessToken(), "access_token", CancellationToken.None);
+        }
+        catch (ConnectorException e)
+        {
+            logger.LogWarning(e, "Introspection of a session's token failed at the provider");
+            return new IntrospectionOutcome.Unavailable();
+        }
+        if (answer is null)
+            return new IntrospectionOutcome.NotSupported();
+        // Ended above or while the provider was asked (a refresh that failed meanwhile): nothing more to end.
+        if (!answer.Active && State.Status == SessionStatus.Active)
+        {
+            await EndCoreAsync(EndReasons.Revoked, revoke: true);
+            await TryRevokeAsync(connector);
+            await ArmAsync();
+        }
+        return new IntrospectionOutcome.Answered(answer.Active, View());
+    }
+
     public async Task<Uri?> LogoutAsync(TenantRef tenant, string postLogoutRedirectUri)
     {
         if (!await FindAsync(tenant) || State.Status != SessionStatus.Active)
