@@ -65,6 +65,10 @@ public sealed record ConnectionBody(
     {
         if (Id is not null && Id != pathId)
             yield return new("id", "must equal the connection id in the path, or be left out.");
+        // Every Authing app has a host of its own; the SDKs' shared fallback serves none of them. Checked for a
+        // new PUT only: a connection stored before the rule keeps working on the fallback.
+        if (Type == ConnectionTypes.Authing && string.IsNullOrWhiteSpace(BaseUrl))
+            yield return new("baseUrl", "is required for an authing connection: the app's host, e.g. https://{app}.authing.cn.");
         if (DisplayName is not null && (DisplayName.Trim().Length is 0 or > DisplayNameMaxLength || DisplayName.Any(char.IsControl)))
             yield return new("displayName", $"must be 1-{DisplayNameMaxLength} characters without control characters, or be left out.");
         foreach (var (name, value) in ExtraAuthorizeParams ?? new Dictionary<string, string>())

@@ -125,12 +125,6 @@ public static class ConnectionConfigValidator
                 errors.Add(new("options.unionId", "must be true or false."));
                 break;
             case ConnectionTypes.Authing:
-                // Every Authing app has a host of its own; the SDKs' shared fallback serves none of them.
-                if (string.IsNullOrWhiteSpace(config.BaseUrl))
-                {
-                    errors.Add(new("baseUrl", "is required for an authing connection: the app's host, e.g. https://{app}.authing.cn."));
-                }
-
                 if (options.TryGetValue("protocol", out var protocol) && protocol is not ("oidc" or "oauth"))
                 {
                     errors.Add(new("options.protocol", "must be oidc or oauth."));
