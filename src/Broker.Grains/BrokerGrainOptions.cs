@@ -15,6 +15,10 @@ public sealed record BrokerGrainOptions
     /// <summary>How long an ended session stays readable.</summary>
     public TimeSpan EndedSessionRetention { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>How long refreshes may keep failing after the access token expired before the session ends
+    /// (<c>refresh_failed</c>, docs/design.md §6): it can no longer produce a token.</summary>
+    public TimeSpan RefreshGiveUpAfter { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>How long a refresh holds its lease before another silo may try (claim, then act).</summary>
     public TimeSpan RefreshLease { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -68,6 +68,7 @@ public sealed partial class SessionGrain
             logger.LogWarning("Refresh of a session of {Tenant}/{Connection} outlived its lease; retrying", State.TenantId, State.ConnectionId);
             State.RefreshLeaseUntil = Now;
             State.RefreshFailures++;
+            State.RefreshFailingSince ??= Now;
             State.RetryRefreshAt = Now + SessionSchedule.Backoff(State.RefreshFailures);
             await state.WriteStateAsync();
             return RefreshResult.Failed;
@@ -89,6 +90,7 @@ public sealed partial class SessionGrain
             logger.LogWarning(e, "Refresh of a session of {Tenant}/{Connection} failed; retrying with backoff", State.TenantId, State.ConnectionId);
             BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "error"));
             State.RefreshFailures++;
+            State.RefreshFailingSince ??= Now;
             State.RetryRefreshAt = Now + SessionSchedule.Backoff(State.RefreshFailures);
             State.RefreshLeaseOwner = null;
             State.RefreshLeaseUntil = null;
@@ -207,6 +209,7 @@ public sealed partial class SessionGrain
         State.AccessTokenExpiresAt = tokens.ExpiresAt;
         State.RefreshFailures = 0;
         State.RetryRefreshAt = null;
+        State.RefreshFailingSince = null;
         State.RefreshLeaseOwner = null;
         State.RefreshLeaseUntil = null;
     }

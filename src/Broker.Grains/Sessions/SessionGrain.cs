@@ -55,7 +55,7 @@ public sealed partial class SessionGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (State.Status != SessionStatus.None)
-            SetTimer(SessionSchedule.NextTick(State, options.EndedSessionRetention, Now));
+            SetTimer(SessionSchedule.NextTick(State, options.EndedSessionRetention, options.RefreshGiveUpAfter, Now));
         return Task.CompletedTask;
     }
 
@@ -257,6 +257,10 @@ public sealed partial class SessionGrain(
             await EndCoreAsync(EndReasons.Expired, revoke: true);
             await TryRevokeAsync(await ConnectorAsync());
         }
+        else if (SessionSchedule.CannotRenewAfter(State, options.RefreshGiveUpAfter) <= now)
+        {
+            await EndAsUnrenewableAsync();
+        }
         else if (SessionSchedule.RefreshDueAt(State) <= now)
         {
             await RefreshCoreAsync();
@@ -289,7 +293,19 @@ public sealed partial class SessionGrain(
             await EndCoreAsync(EndReasons.Expired, revoke: true);
             await ArmAsync();
         }
+        else if (State.Status == SessionStatus.Active && SessionSchedule.CannotRenewAfter(State, options.RefreshGiveUpAfter) <= Now)
+        {
+            await EndAsUnrenewableAsync();
+            await ArmAsync();
+        }
         return true;
+    }
+
+    /// <summary>A session never stays active while it can no longer produce a token (docs/design.md §6).</summary>
+    private async Task EndAsUnrenewableAsync()
+    {
+        logger.LogInformation("A session of {Tenant}/{Connection} can no longer renew its access token; ending it (refresh_failed)", State.TenantId, State.ConnectionId);
+        await EndCoreAsync(EndReasons.RefreshFailed, revoke: true);
     }
 
     private async Task<TokenOutcome> TokenAsync(TenantRef tenant, bool force)
@@ -338,7 +354,7 @@ public sealed partial class SessionGrain(
     /// <summary>Sets the timer and the reminder for the next piece of work.</summary>
     private async Task ArmAsync()
     {
-        var next = SessionSchedule.NextTick(State, options.EndedSessionRetention, Now);
+        var next = SessionSchedule.NextTick(State, options.EndedSessionRetention, options.RefreshGiveUpAfter, Now);
         SetTimer(next);
         if (next != _reminderAt)
         {

@@ -22,15 +22,30 @@ public static class SessionSchedule
         return life < 2 * lead ? s.AccessTokenIssuedAt + life / 2 : expires - lead;
     }
 
+    /// <summary>
+    /// From when the session can no longer produce a token (docs/design.md §6, <c>refresh_failed</c>): its access
+    /// token has expired and nothing will renew it, because there is no refresh token or the connector does not
+    /// refresh, or because the refreshes have kept failing for <paramref name="giveUp"/>. Null while it can.
+    /// </summary>
+    public static DateTimeOffset? CannotRenewAfter(SessionState s, TimeSpan giveUp)
+    {
+        if (s.AccessTokenExpiresAt is not { } expires)
+            return null;
+        if (s.ProtectedRefreshToken is null || s.RefreshUnsupported)
+            return expires;
+        return s.RefreshFailingSince is { } since ? Max(expires, since + giveUp) : null;
+    }
+
     /// <summary>The next time the session's reminder must fire.</summary>
-    public static DateTimeOffset NextTick(SessionState s, TimeSpan endedRetention, DateTimeOffset now)
+    public static DateTimeOffset NextTick(SessionState s, TimeSpan endedRetention, TimeSpan refreshGiveUp, DateTimeOffset now)
     {
         if (s.Status == SessionStatus.Ended)
         {
             var purgeAt = s.EndedAt!.Value + endedRetention;
             return s.RevocationPending ? Min(now + RevocationRetry, purgeAt) : purgeAt;
         }
-        return RefreshDueAt(s) is { } refresh ? Min(refresh, s.ExpiresAt) : s.ExpiresAt;
+        var next = RefreshDueAt(s) is { } refresh ? Min(refresh, s.ExpiresAt) : s.ExpiresAt;
+        return CannotRenewAfter(s, refreshGiveUp) is { } dead ? Min(next, dead) : next;
     }
 
     /// <summary>Exponential backoff after transient refresh failures: 2, 4, 8 ... seconds, at most a minute.</summary>
@@ -38,4 +53,6 @@ public static class SessionSchedule
         TimeSpan.FromSeconds(Math.Min(Math.Pow(2, Math.Min(failures, 10)), MaxRefreshBackoff.TotalSeconds));
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 }

@@ -33,6 +33,9 @@ public sealed class SessionState
     public int RefreshFailures { get; set; }
     public DateTimeOffset? RetryRefreshAt { get; set; }
 
+    /// <summary>When the refreshes that are still failing began to fail; cleared by a refresh that works.</summary>
+    public DateTimeOffset? RefreshFailingSince { get; set; }
+
     /// <summary>A refresh in progress (claim, then act): the claiming silo's runtime identity and a random
     /// claim id. A lease found expired with an owner still set means the silo that took it died before
     /// writing the provider's answer.</summary>

@@ -87,6 +87,53 @@ public sealed class SessionLifecycleTests
     }
 
     [Fact]
+    public async Task A_session_without_a_refresh_token_ends_as_refresh_failed_when_its_access_token_expires()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
+        kit.Provider.IssueRefreshTokens = false;
+        var session = await kit.LoginAsync();
+        Assert.IsType<TokenOutcome.Token>(await kit.Session(session).GetTokenAsync(kit.Tenant));
+
+        // Nothing calls it: its own timer ends it when the token expires, not a day later at its lifetime.
+        await kit.AdvanceUntilAsync(TimeSpan.FromSeconds(30),
+            async () => (await kit.StoredJsonAsync<SessionState>("session", "session", "s:" + session))!.Contains($"\"endReason\":\"{EndReasons.RefreshFailed}\""),
+            "the session ended when its token expired");
+
+        var view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(("ended", EndReasons.RefreshFailed), (view!.Status, view.EndReason));
+        Assert.Equal(EndReasons.RefreshFailed, Assert.IsType<TokenOutcome.Ended>(await kit.Session(session).GetTokenAsync(kit.Tenant)).Reason);
+        Assert.Equal(0, kit.RefreshRequests);
+    }
+
+    [Fact]
+    public async Task A_session_whose_refreshes_fail_for_an_hour_after_its_token_expired_ends_as_refresh_failed()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        kit.Provider.AccessTokenLifetime = TimeSpan.FromMinutes(10);
+        var session = await kit.LoginAsync();
+        for (var i = 0; i < 500; i++)
+            kit.Provider.FailNext(FakeEndpoint.Token, FakeFailure.ServiceUnavailable());
+
+        kit.Clock.Advance(TimeSpan.FromMinutes(8.5)); // nothing due yet: the refresh is due a minute before expiry
+        // The first refresh, when it comes due, fails (after the connector's own retries,
+        // which wait on the same clock: small steps, so that the failure is recorded near the due time).
+        await kit.AdvanceUntilAsync(TimeSpan.FromSeconds(1),
+            async () => (await kit.StoredJsonAsync<SessionState>("session", "session", "s:" + session))!.Contains("\"refreshFailingSince\":\"", StringComparison.Ordinal),
+            "the first refresh failed");
+
+        // Half an hour on, past the token's expiry: the refreshes keep failing, the session waits (GET token: 503).
+        await kit.AdvanceAsync(TimeSpan.FromMinutes(30));
+        Assert.IsType<TokenOutcome.Unavailable>(await kit.Session(session).GetTokenAsync(kit.Tenant));
+        Assert.Equal("active", (await kit.Session(session).GetAsync(kit.Tenant))!.Status);
+
+        // An hour after they began to fail (and past the token's expiry), it can no longer produce a token.
+        await kit.AdvanceAsync(TimeSpan.FromMinutes(31));
+        var view = await kit.Session(session).GetAsync(kit.Tenant);
+        Assert.Equal(("ended", EndReasons.RefreshFailed), (view!.Status, view.EndReason));
+    }
+
+    [Fact]
     public async Task Two_silos_asking_for_a_due_token_at_once_refresh_it_once()
     {
         await using var kit = await BrokerGrainsKit.StartAsync(silos: 2, wakeupsFollowClock: false);

@@ -69,7 +69,7 @@ public sealed partial class FakeOidcProvider
                     return OAuthError("invalid_grant", "PKCE verification failed");
                 }
 
-                return IssueTokens(grant.User, grant.Scope, grant.Nonce, includeRefresh: true, includeIdToken: true, NewChain(), sequence: 0, presented: null);
+                return IssueTokens(grant.User, grant.Scope, grant.Nonce, includeRefresh: IssueRefreshTokens, includeIdToken: true, NewChain(), sequence: 0, presented: null);
             case "refresh_token":
                 var presented = form["refresh_token"].ToString();
                 if (!refreshTokens.TryGetValue(presented, out var refresh) || refresh.Revoked || refresh.Used)

@@ -57,6 +57,9 @@ public sealed partial class FakeOidcProvider : IAsyncDisposable
     /// <summary>Issue a new refresh token at each refresh and refuse reuse of the old one. Default true.</summary>
     public bool RotateRefreshTokens { get; set; } = true;
 
+    /// <summary>Whether the code grant hands out a refresh token (providers without offline access do not).</summary>
+    public bool IssueRefreshTokens { get; set; } = true;
+
     /// <summary>Also send a fresh id_token (without nonce) in refresh responses (OIDC Core §12.2).</summary>
     public bool IdTokenOnRefresh { get; set; }
 
