@@ -23,7 +23,8 @@ public static class UpstreamEndpoints
         return app;
     }
 
-    public sealed record UpstreamBody(string? Method, string? Path, Dictionary<string, string>? Query, JsonNode? Body);
+    public sealed record UpstreamBody(string? Method, string? Path, Dictionary<string, string>? Query, JsonNode? Body,
+        Dictionary<string, string>? Headers = null, Dictionary<string, string>? Form = null);
 
     public static async Task<IResult> CallAsync(string tenant, string session, HttpContext http, IGrainFactory grains)
     {
@@ -40,7 +41,7 @@ public static class UpstreamEndpoints
             return refused;
 
         var request = body.Value!;
-        var call = new UpstreamCall(request.Method!, request.Path!, request.Query, request.Body?.ToJsonString());
+        var call = new UpstreamCall(request.Method!, request.Path!, request.Query, request.Body?.ToJsonString(), request.Headers, request.Form);
         http.Response.Headers.CacheControl = "no-store";
         switch (await grain.CallUpstreamAsync(check.Tenant!, call))
         {
@@ -64,6 +65,8 @@ public static class UpstreamEndpoints
         {
             http.Response.StatusCode = response.Status;
             http.Response.Headers[UpstreamHeader] = "true";
+            foreach (var (name, value) in response.Headers ?? new Dictionary<string, string>())
+                http.Response.Headers[name] = value;
             http.Response.ContentType = response.ContentType;
             http.Response.ContentLength = response.Body.Length;
             await http.Response.Body.WriteAsync(response.Body);
@@ -83,6 +86,21 @@ public static class UpstreamEndpoints
             errors["path"] = [error!];
         if (body.Body is not null && body.Method is "GET" or "DELETE")
             errors["body"] = ["is not sent with GET or DELETE."];
+        if (body.Form is not null && body.Method is "GET" or "DELETE")
+            errors["form"] = ["is not sent with GET or DELETE."];
+        if (body.Form is not null && body.Body is not null)
+            errors["form"] = ["and body are two ways to send one body: send one."];
+        foreach (var (name, value) in body.Headers ?? [])
+        {
+            if (!UpstreamProxy.RequestHeaders.Contains(name))
+                errors[$"headers.{name}"] = [$"is not a header the broker passes on; these are: {string.Join(", ", UpstreamProxy.RequestHeaders.Order(StringComparer.Ordinal))}."];
+            else if (name.Equals("content-type", StringComparison.OrdinalIgnoreCase) && body.Body is null)
+                errors[$"headers.{name}"] = ["is only sent with a JSON body (a form sets its own)."];
+            else if (name.Equals("content-type", StringComparison.OrdinalIgnoreCase) && !System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(value, out _))
+                errors[$"headers.{name}"] = ["is not a media type."];
+            else if (value.Length > 1024 || value.Any(char.IsControl))
+                errors[$"headers.{name}"] = ["must be at most 1024 characters without control characters."];
+        }
         return errors;
     }
 }

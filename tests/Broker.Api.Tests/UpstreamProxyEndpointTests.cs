@@ -30,6 +30,53 @@ public sealed class UpstreamProxyEndpointTests(HostFixture fixture) : IClassFixt
         Assert.Equal("no-store", response.Headers.CacheControl!.ToString());
     }
 
+    [Theory]
+    [InlineData("authorization")]
+    [InlineData("cookie")]
+    [InlineData("host")]
+    [InlineData("x-forwarded-for")]
+    public async Task A_request_header_off_the_allow_list_is_a_400_naming_it_and_nothing_is_sent(string header)
+    {
+        var (tenant, path) = await SignedInAsync();
+
+        var problem = await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, path, tenant.ApiKey, new
+        {
+            method = "GET", path = "userinfo", headers = new Dictionary<string, string> { [header] = "x" },
+        }), HttpStatusCode.BadRequest, "invalid_request");
+
+        Assert.Contains($"headers.{header}", problem.ToJsonString());
+    }
+
+    [Fact]
+    public async Task A_form_body_goes_upstream_urlencoded_with_the_allowed_headers()
+    {
+        var (tenant, path) = await SignedInAsync();
+
+        // The dev IdP's introspection endpoint reads only a form: an answer means the form arrived.
+        using var response = await api.SendAsync(HttpMethod.Post, path, tenant.ApiKey, new
+        {
+            method = "POST", path = "introspect",
+            form = new Dictionary<string, string> { ["token"] = "not-a-token", ["client_id"] = $"client-{tenant.Id}", ["client_secret"] = "dev-secret" },
+            headers = new Dictionary<string, string> { ["accept-language"] = "zh-CN" },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False((await TestApi.ReadJsonAsync(response))["active"]!.GetValue<bool>());
+    }
+
+    [Theory]
+    [InlineData("""{"method":"GET","path":"userinfo","form":{"a":"b"}}""", "form")]
+    [InlineData("""{"method":"POST","path":"userinfo","form":{"a":"b"},"body":{"a":"b"}}""", "form")]
+    [InlineData("""{"method":"POST","path":"userinfo","form":{"a":"b"},"headers":{"content-type":"text/plain"}}""", "headers.content-type")]
+    public async Task A_form_with_get_or_with_a_json_body_or_its_own_content_type_is_a_400(string body, string field)
+    {
+        var (tenant, path) = await SignedInAsync();
+
+        var problem = await TestApi.AssertProblemAsync(await api.SendAsync(HttpMethod.Post, path, tenant.ApiKey, body), HttpStatusCode.BadRequest, "invalid_request");
+
+        Assert.Contains(field, problem.ToJsonString());
+    }
+
     [Fact]
     public async Task An_upstream_error_status_is_relayed_as_it_is()
     {

@@ -4,15 +4,19 @@ namespace Broker.Grains.Sessions;
 /// (docs/design.md §3, what jAccount's call_rest_api and Flask-OAuthlib's remote get/post do).</summary>
 /// <param name="Path">Relative to the connection's API base URL; must stay below it.</param>
 /// <param name="JsonBody">Sent as application/json when present.</param>
+/// <param name="Headers">Request headers from <see cref="UpstreamProxy.RequestHeaders"/> only.</param>
+/// <param name="Form">Sent as application/x-www-form-urlencoded when present (never with a JSON body).</param>
 [GenerateSerializer, Immutable]
-public sealed record UpstreamCall(string Method, string Path, IReadOnlyDictionary<string, string>? Query, string? JsonBody);
+public sealed record UpstreamCall(string Method, string Path, IReadOnlyDictionary<string, string>? Query, string? JsonBody,
+    IReadOnlyDictionary<string, string>? Headers = null, IReadOnlyDictionary<string, string>? Form = null);
 
 [GenerateSerializer, Immutable]
 public abstract record UpstreamCallOutcome
 {
-    /// <summary>What the provider answered: status, content type and body, unchanged.</summary>
+    /// <summary>What the provider answered: status, content type and body, unchanged, and the headers of
+    /// <see cref="UpstreamProxy.ResponseHeaders"/> it sent.</summary>
     [GenerateSerializer, Immutable]
-    public sealed record Response(int Status, string? ContentType, byte[] Body) : UpstreamCallOutcome;
+    public sealed record Response(int Status, string? ContentType, byte[] Body, IReadOnlyDictionary<string, string>? Headers = null) : UpstreamCallOutcome;
 
     [GenerateSerializer, Immutable]
     public sealed record NotFound : UpstreamCallOutcome;

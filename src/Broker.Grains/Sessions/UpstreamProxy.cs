@@ -34,9 +34,20 @@ public sealed class UpstreamProxy(IHttpClientFactory clients, BrokerGrainOptions
         IApiConnector connector, Uri target, UpstreamCall call, UpstreamTokens tokens, UpstreamProfile profile)
     {
         using var request = new HttpRequestMessage(new HttpMethod(call.Method), target);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (call.JsonBody is not null)
             request.Content = new StringContent(call.JsonBody, System.Text.Encoding.UTF8, "application/json");
+        else if (call.Form is not null)
+            request.Content = new FormUrlEncodedContent(call.Form);
+        var headers = call.Headers ?? new Dictionary<string, string>();
+        if (!headers.Keys.Any(h => h.Equals("accept", StringComparison.OrdinalIgnoreCase)))
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        foreach (var (name, value) in headers)
+        {
+            if (name.Equals("content-type", StringComparison.OrdinalIgnoreCase))
+                request.Content?.Headers.ContentType = MediaTypeHeaderValue.TryParse(value, out var type) ? type : request.Content.Headers.ContentType;
+            else
+                request.Headers.TryAddWithoutValidation(name, value);
+        }
         connector.AuthorizeApiRequest(request, tokens, profile);
 
         using var timeout = new CancellationTokenSource(options.UpstreamCallTimeout);
@@ -48,7 +59,7 @@ public sealed class UpstreamProxy(IHttpClientFactory clients, BrokerGrainOptions
             if (body is null)
                 return (new UpstreamCallOutcome.Unavailable("upstream_response_too_large", $"The provider answered more than {MaxResponseBytes} bytes."), null);
             var status = (int)response.StatusCode;
-            return (new UpstreamCallOutcome.Response(status, response.Content.Headers.ContentType?.ToString(), body),
+            return (new UpstreamCallOutcome.Response(status, response.Content.Headers.ContentType?.ToString(), body, Relayed(response)),
                 connector.ClassifyApiResponse(status, body));
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
@@ -56,6 +67,27 @@ public sealed class UpstreamProxy(IHttpClientFactory clients, BrokerGrainOptions
             // The message names no URL: QQ's tokens travel in the query.
             return (new UpstreamCallOutcome.Unavailable("upstream_unavailable", "The provider's API did not answer."), null);
         }
+    }
+
+    /// <summary>The request headers a call may set (docs/design.md §6); any other is refused unsent.</summary>
+    public static readonly IReadOnlySet<string> RequestHeaders = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "accept", "accept-language", "content-type", "if-none-match", "if-modified-since", "x-github-api-version",
+    };
+
+    /// <summary>The provider's response headers relayed to the caller: caching, pagination and rate limits.</summary>
+    public static readonly IReadOnlyList<string> ResponseHeaders =
+        ["etag", "last-modified", "link", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-oauth-scopes"];
+
+    private static Dictionary<string, string> Relayed(HttpResponseMessage response)
+    {
+        var relayed = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in ResponseHeaders)
+        {
+            if (response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values))
+                relayed[name] = string.Join(", ", values);
+        }
+        return relayed;
     }
 
     private static async Task<byte[]?> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)

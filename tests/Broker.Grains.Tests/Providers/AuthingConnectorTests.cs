@@ -75,6 +75,26 @@ public sealed class AuthingConnectorTests
         Assert.Equal(["consent", "login", ""], prompts);
     }
 
+    [Theory]
+    [InlineData(200, """{"statusCode":200,"message":"ok","data":{"id":"u1"}}""", null)]
+    [InlineData(200, """{"statusCode":401,"message":"token expired","apiCode":2207}""", Broker.Grains.Connectors.Api.ApiFailureKind.TokenRejected)]
+    [InlineData(200, """{"statusCode":403,"message":"no permission"}""", Broker.Grains.Connectors.Api.ApiFailureKind.Failed)]
+    [InlineData(200, """[{"statusCode":401}]""", null)]
+    [InlineData(200, "not json", null)]
+    [InlineData(401, """{"message":"unauthorized"}""", Broker.Grains.Connectors.Api.ApiFailureKind.TokenRejected)]
+    public async Task An_api_answer_is_judged_by_the_status_authing_puts_in_its_body(int status, string body, Broker.Grains.Connectors.Api.ApiFailureKind? expected)
+    {
+        using var kit = new ProviderTestKit();
+        await using var fake = await FakeAuthing.StartAsync(kit.Clock);
+        var api = (Broker.Grains.Connectors.Api.IApiConnector)kit.Create(Connection(fake));
+
+        Assert.Equal(expected, api.ClassifyApiResponse(status, System.Text.Encoding.UTF8.GetBytes(body))?.Kind);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "https://example.authing.cn/api/v3/get-profile");
+        api.AuthorizeApiRequest(request, new UpstreamTokens("at", "Bearer", null, null, null, null), new UpstreamProfile("s", null, null, null, []));
+        Assert.Equal(fake.ClientId, request.Headers.GetValues("x-authing-app-id").Single());
+    }
+
     [Fact]
     public async Task The_oauth_protocol_uses_the_oauth_paths_and_posts_to_me()
     {

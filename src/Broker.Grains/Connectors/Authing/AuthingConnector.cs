@@ -125,10 +125,15 @@ public sealed class AuthingConnector : IRefreshConnector, IRevokeConnector, ILog
         ?? ValueTask.FromResult<Uri?>(AuthorizeUrl.Build(Endpoints.Logout!, [new("redirect_uri", input.PostLogoutRedirectUri)]));
 
     /// <inheritdoc />
-    public void AuthorizeApiRequest(HttpRequestMessage request, UpstreamTokens tokens, UpstreamProfile profile) => BearerApi.Authorize(request, tokens);
+    public void AuthorizeApiRequest(HttpRequestMessage request, UpstreamTokens tokens, UpstreamProfile profile)
+    {
+        BearerApi.Authorize(request, tokens);
+        // Authing's APIs find the app by this header, as its SDKs send it.
+        request.Headers.TryAddWithoutValidation("x-authing-app-id", config.ClientId);
+    }
 
     /// <inheritdoc />
-    public ApiFailure? ClassifyApiResponse(int status, ReadOnlySpan<byte> body) => BearerApi.Classify(status);
+    public ApiFailure? ClassifyApiResponse(int status, ReadOnlySpan<byte> body) => AuthingApi.Classify(status, body);
 
     private string Path(string path) => ProviderUrls.Join(root, $"{(IsOidc ? "oidc" : "oauth")}/{path}");
 

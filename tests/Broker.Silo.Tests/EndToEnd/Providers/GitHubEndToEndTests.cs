@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Broker.Testing.Upstreams.Providers;
 
@@ -92,8 +93,46 @@ public sealed class GitHubEndToEndTests
         Assert.Equal(583231, raw["id"]!.GetValue<int>());
     }
 
+    /// <summary>GitHub's pagination through the proxy: the app reads Link for the next page and passes its
+    /// page on; the caching and rate-limit headers come along; the allowed request headers reach GitHub.</summary>
+    private static async Task PageThroughReposAsync(FakeGitHub fake, ProviderBroker broker, string session)
+    {
+        var names = new List<string>();
+        string? etag = null;
+        var page = "1";
+        while (page is not null)
+        {
+            var answer = await broker.CallUpstreamAsync(session, new JsonObject
+            {
+                ["method"] = "GET", ["path"] = "user/repos",
+                ["query"] = new JsonObject { ["per_page"] = "2", ["page"] = page },
+                ["headers"] = new JsonObject { ["accept"] = "application/vnd.github+json", ["x-github-api-version"] = "2022-11-28" },
+            });
+            Assert.Equal(HttpStatusCode.OK, answer.Status);
+            names.AddRange(answer.Json.AsArray().Select(r => r!["name"]!.GetValue<string>()));
+            Assert.Equal(("5000", "4999"), (answer.Header("x-ratelimit-limit"), answer.Header("x-ratelimit-remaining")));
+            etag ??= answer.Header("etag");
+            var next = System.Text.RegularExpressions.Regex.Match(answer.Header("link") ?? "", "<[^>]*[?&]page=(\\d+)>; rel=\"next\"");
+            page = next.Success ? next.Groups[1].Value : null;
+        }
+        Assert.Equal(["repo-1", "repo-2", "repo-3", "repo-4", "repo-5"], names);
+        var sent = fake.Upstream.RequestsTo("/api/v3/user/repos")[^1].Request;
+        Assert.Equal(("application/vnd.github+json", "2022-11-28"), (sent.Headers["Accept"].ToString(), sent.Headers["X-GitHub-Api-Version"].ToString()));
+
+        // A conditional request: GitHub's 304 (which costs no rate limit) comes back as it is.
+        var unchanged = await broker.CallUpstreamAsync(session, new JsonObject
+        {
+            ["method"] = "GET", ["path"] = "user/repos", ["query"] = new JsonObject { ["per_page"] = "2", ["page"] = "1" },
+            ["headers"] = new JsonObject { ["if-none-match"] = etag },
+        });
+        Assert.Equal(HttpStatusCode.NotModified, unchanged.Status);
+        Assert.Equal(etag, unchanged.Header("etag"));
+    }
+
     private static async Task CallUserAndLogOutAsync(FakeGitHub fake, ProviderBroker broker, string session, string token)
     {
+        await PageThroughReposAsync(fake, broker, session);
+
         var answer = await broker.CallUpstreamAsync(session, new JsonObject { ["method"] = "GET", ["path"] = "user" });
         var sent = fake.Upstream.RequestsTo("/api/v3/user")[^1].Request;
         Assert.Equal(($"Bearer {token}", "Broker"), (sent.Authorization, sent.Headers["User-Agent"]));

@@ -7,8 +7,10 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Broker.Silo.Tests.EndToEnd.Providers;
 
 /// <summary>What came back from a call: status, content type, body, and the proxy's marker header.</summary>
-internal sealed record Answer(HttpStatusCode Status, string? ContentType, string Body, string? Marker)
+internal sealed record Answer(HttpStatusCode Status, string? ContentType, string Body, string? Marker, IReadOnlyDictionary<string, string>? Headers = null)
 {
+    public string? Header(string name) => Headers?.GetValueOrDefault(name);
+
     public JsonNode Json => JsonNode.Parse(Body)!;
 }
 
@@ -175,7 +177,8 @@ internal sealed class ProviderBroker : IAsyncDisposable
         response.StatusCode,
         response.Content.Headers.ContentType?.ToString(),
         await response.Content.ReadAsStringAsync(),
-        response.Headers.TryGetValues("Broker-Upstream", out var marker) ? string.Join(",", marker) : null);
+        response.Headers.TryGetValues("Broker-Upstream", out var marker) ? string.Join(",", marker) : null,
+        response.Headers.Concat(response.Content.Headers).ToDictionary(h => h.Key.ToLowerInvariant(), h => string.Join(", ", h.Value)));
 
     /// <summary>A request to the provider with a Bearer token.</summary>
     public static HttpRequestMessage Bearer(HttpMethod method, string url, string token, HttpContent? content = null)

@@ -53,6 +53,9 @@ public sealed class FakeGitHub : IAsyncDisposable
             app.MapGet("/api/v3/user/emails", (HttpRequest r) => fake.Api(r, () => Results.Json(new JsonArray(
                 new JsonObject { ["email"] = "old@example.com", ["primary"] = false, ["verified"] = true, ["visibility"] = null },
                 new JsonObject { ["email"] = "octocat@example.com", ["primary"] = true, ["verified"] = true, ["visibility"] = "private" }))));
+            // Five repositories, paginated as GitHub does: Link (next/last), ETag with If-None-Match -> 304,
+            // and the rate-limit headers.
+            app.MapGet("/api/v3/user/repos", (HttpRequest r) => fake.Api(r, () => fake.Repos(r)));
             app.MapDelete("/api/v3/applications/{clientId}/token", async (HttpRequest r, string clientId) => await fake.DeleteTokenAsync(r, clientId));
         });
         return fake;
@@ -128,6 +131,28 @@ public sealed class FakeGitHub : IAsyncDisposable
     private static IResult Answer(bool json, JsonObject body) => json
         ? Results.Json(body)
         : Results.Text(string.Join('&', body.Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value?.ToString() ?? "")}")), "application/x-www-form-urlencoded");
+
+    private IResult Repos(HttpRequest request)
+    {
+        var perPage = int.TryParse(request.Query["per_page"], out var p) ? p : 30;
+        var page = int.TryParse(request.Query["page"], out var n) ? n : 1;
+        var last = (5 + perPage - 1) / perPage;
+        var etag = $"\"repos-{page}-{perPage}\"";
+        var headers = request.HttpContext.Response.Headers;
+        headers["ETag"] = etag;
+        headers["X-RateLimit-Limit"] = "5000";
+        headers["X-RateLimit-Remaining"] = "4999";
+        headers["X-RateLimit-Reset"] = "1796036400";
+        var links = new List<string>();
+        if (page < last)
+            links.Add($"<{Upstream.BaseUrl}/api/v3/user/repos?per_page={perPage}&page={page + 1}>; rel=\"next\"");
+        links.Add($"<{Upstream.BaseUrl}/api/v3/user/repos?per_page={perPage}&page={last}>; rel=\"last\"");
+        headers["Link"] = string.Join(", ", links);
+        if (request.Headers.IfNoneMatch == etag)
+            return Results.StatusCode(304);
+        var names = Enumerable.Range(1, 5).Skip((page - 1) * perPage).Take(perPage).Select(i => (JsonNode?)new JsonObject { ["name"] = $"repo-{i}" });
+        return Results.Json(new JsonArray([.. names]));
+    }
 
     private IResult Api(HttpRequest request, Func<IResult> answer)
     {
