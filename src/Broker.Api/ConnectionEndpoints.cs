@@ -18,6 +18,7 @@ public static class ConnectionEndpoints
         group.MapGet("/", ListAsync).WithName("ListConnections");
         group.MapGet("/{connection}", GetAsync).WithName("GetConnection");
         group.MapDelete("/{connection}", DeleteAsync).WithName("DeleteConnection");
+        group.MapPost("/{connection}/check", CheckAsync).WithName("CheckConnection");
         return app;
     }
 
@@ -67,6 +68,20 @@ public static class ConnectionEndpoints
         if (check.Refused is { } refused)
             return refused;
         return TypedResults.Ok(ConnectionResponse.From(config!));
+    }
+
+    /// <summary>Asks the provider whether the connection works, without a user (docs/design.md §6 "Connection check").
+    /// A failed check is a finding in the 200, not an HTTP error; nothing is created or changed.</summary>
+    public static async Task<Results<Ok<ConnectionCheckReport>, ProblemHttpResult>> CheckAsync(
+        string tenant, string connection, HttpContext http, IGrainFactory grains, ConnectionChecker checker, BrokerGrainOptions options)
+    {
+        var tenantGrain = grains.Tenant(tenant);
+        ConnectionConfig? config = null;
+        var check = await ApiChecks.RunAsync(http, Rules(tenant, connection,
+            async owner => (config = (await tenantGrain.GetConnectionWithPolicyAsync(owner.Incarnation, connection))?.Connection) is not null));
+        if (check.Refused is { } refused)
+            return refused;
+        return TypedResults.Ok(await checker.CheckAsync(config!, options.CallbackUrl(tenant), http.RequestAborted));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string connection, HttpContext http, IGrainFactory grains)

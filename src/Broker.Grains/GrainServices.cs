@@ -31,6 +31,7 @@ public static class GrainServices
         services.AddSingleton<UpstreamProxy>();
         services.AddSingleton<HandoffCodes>();
         services.AddSingleton<RefreshSlots>();
+        services.AddSingleton<ConnectionChecker>();
         // The host registers PostgreSQL's first where it runs on PostgreSQL.
         services.TryAddSingleton<ISessionIndex, MemorySessionIndex>();
         services.TryAddSingleton<ITenantDirectory, MemoryTenantDirectory>();
