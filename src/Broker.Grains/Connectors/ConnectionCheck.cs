@@ -18,6 +18,13 @@ public sealed record ConnectionCheckReport(bool Ok, string CallbackUrl, IReadOnl
 /// </summary>
 public sealed class ConnectionChecker(ConnectorFactory connectors)
 {
+    // RFC 6749 §5.2's codes, and the providers' own for the same answer: GitHub's (its OAuth docs) and
+    // QQ's 100008 (no such appid) and 100009 (wrong appkey).
+    private static readonly HashSet<string> RefusedClientCodes = new(StringComparer.Ordinal)
+    {
+        "invalid_client", "unauthorized_client", "incorrect_client_credentials", "100008", "100009",
+    };
+
     public async Task<ConnectionCheckReport> CheckAsync(ConnectionConfig config, string callbackUrl, CancellationToken cancellationToken)
     {
         var checks = new List<CheckFinding>();
@@ -92,7 +99,10 @@ public sealed class ConnectionChecker(ConnectorFactory connectors)
 
     private static async Task<CheckFinding> ClientAsync(IConnector connector, ConnectionConfig config, string callbackUrl, string? verifier, string nonce, byte[]? connectorData, CancellationToken cancellationToken)
     {
-        var method = config.TokenEndpointAuthMethod;
+        // Only these types send the credentials as tokenEndpointAuthMethod says; the others the way their provider takes them.
+        var method = config.Type is ConnectionTypes.Oidc or ConnectionTypes.OAuth2 or ConnectionTypes.Authing
+            ? config.TokenEndpointAuthMethod
+            : $"the way {config.Type} takes them";
         try
         {
             await connector.CompleteAsync(new CallbackInput("broker-connection-check-" + Security.RandomIds.New()), new PendingLoginData(callbackUrl, verifier, nonce, connectorData), cancellationToken);
@@ -102,7 +112,7 @@ public sealed class ConnectionChecker(ConnectorFactory connectors)
         {
             return new("client", true, $"The client credentials were accepted ({method}): the provider refused only the made-up code.");
         }
-        catch (ConnectorException e) when (e.UpstreamError is "invalid_client" or "unauthorized_client" || e.Message.Contains("HTTP 401", StringComparison.Ordinal))
+        catch (ConnectorException e) when (e.UpstreamError is { } code && RefusedClientCodes.Contains(code) || e.Message.Contains("HTTP 401", StringComparison.Ordinal))
         {
             return new("client", false, $"The provider refused the client credentials, sent with {method}: {e.UpstreamError ?? e.Message}. Check the client id, the secret and tokenEndpointAuthMethod.");
         }

@@ -96,6 +96,45 @@ public sealed class ConnectionCheckTests : IClassFixture<ConnectionCheckTests.Up
         Assert.Empty(fake.Upstream.RequestsTo("/oidc/me")); // no token was ever issued, so no profile read
     }
 
+    /// <summary>What the check reports for each provider type against its fake, right secret and wrong one.</summary>
+    [Theory]
+    [InlineData(ConnectionTypes.JAccount)]
+    [InlineData(ConnectionTypes.ShangCloud)]
+    [InlineData(ConnectionTypes.Qq)]
+    [InlineData(ConnectionTypes.GitHub)]
+    public async Task Each_provider_types_fake_passes_with_its_secret_and_names_a_wrong_one(string type)
+    {
+        var (config, fake) = await StartFakeAsync(type);
+        await using var _ = fake;
+
+        var right = await Checker().CheckAsync(config, CallbackUrl, CancellationToken.None);
+        var wrong = await Checker().CheckAsync(config with { ClientSecret = "not-the-secret" }, CallbackUrl, CancellationToken.None);
+
+        Assert.True(right.Ok, Describe(right));
+        Assert.True(right.Checks.Single(c => c.Name == "client").Ok, Describe(right));
+        Assert.False(wrong.Ok, Describe(wrong));
+        Assert.False(wrong.Checks.Single(c => c.Name == "client").Ok, Describe(wrong));
+    }
+
+    private static async Task<(ConnectionConfig Config, IAsyncDisposable Fake)> StartFakeAsync(string type)
+    {
+        switch (type)
+        {
+            case ConnectionTypes.JAccount:
+                var jaccount = await FakeJAccount.StartAsync(TimeProvider.System);
+                return (new ConnectionConfig { Id = "main", Type = type, ClientId = jaccount.ClientId, ClientSecret = jaccount.ClientSecret, BaseUrl = jaccount.Upstream.BaseUrl }, jaccount);
+            case ConnectionTypes.ShangCloud:
+                var shangCloud = await FakeShangCloud.StartAsync();
+                return (new ConnectionConfig { Id = "main", Type = type, ClientId = shangCloud.ClientId, ClientSecret = shangCloud.ClientSecret, BaseUrl = shangCloud.Upstream.BaseUrl }, shangCloud);
+            case ConnectionTypes.Qq:
+                var qq = await FakeQq.StartAsync();
+                return (new ConnectionConfig { Id = "main", Type = type, ClientId = qq.ClientId, ClientSecret = qq.ClientSecret, BaseUrl = qq.Upstream.BaseUrl }, qq);
+            default:
+                var github = await FakeGitHub.StartAsync();
+                return (new ConnectionConfig { Id = "main", Type = type, ClientId = github.ClientId, ClientSecret = github.ClientSecret, BaseUrl = github.Upstream.BaseUrl }, github);
+        }
+    }
+
     private ConnectionChecker Checker() =>
         new(new ConnectorFactory(httpClients, TimeProvider.System, new ConnectorOptions { Http = ConnectorTestKit.FastHttp, AllowHttpUpstreams = true }));
 
