@@ -37,6 +37,7 @@ public static class ApiDescriptions
         ["ListConnections"] = new("List a tenant's connections (never a secret)", null, [400, 401, 404]),
         ["GetConnection"] = new("Read a connection (never its secret)", null, [400, 401, 404]),
         ["CheckConnection"] = new("Ask the provider, without a user, whether the connection works: discovery, keys, authorize endpoint, client credentials; failures are findings in the 200", null, [400, 401, 404]),
+        ["ListEvents"] = new("The tenant's audit trail, newest first: logins, session ends, refresh failures, connection and key changes", null, [400, 401, 404]),
         ["DeleteConnection"] = new("Delete a connection", null, [400, 401, 404]),
         ["ExchangeCode"] = new("Redeem a hand-off code for the session it stands for (once, within 60 s)", typeof(ExchangeBody), [400, 401, 404, 413, 429]),
         ["GetSession"] = new("Read a session: status, user, expiry and token times (never a token)", null, [400, 401, 404]),

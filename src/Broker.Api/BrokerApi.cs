@@ -77,6 +77,7 @@ public static class BrokerApi
         routes.MapConnectionEndpoints();
         routes.MapSessionEndpoints();
         routes.MapUpstreamEndpoints();
+        routes.MapEventEndpoints();
         routes.MapLoginEndpoints();
         if (options.DevIdpEnabled)
             routes.MapDevIdp();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Http;
+using Broker.Grains.Events;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
@@ -35,6 +36,7 @@ public static class GrainServices
         // The host registers PostgreSQL's first where it runs on PostgreSQL.
         services.TryAddSingleton<ISessionIndex, MemorySessionIndex>();
         services.TryAddSingleton<ITenantDirectory, MemoryTenantDirectory>();
+        services.TryAddSingleton<ITenantEventLog, MemoryTenantEventLog>();
         return services.AddBrokerSerialization();
     }
 

@@ -1,4 +1,5 @@
 using Broker.Grains.Connectors;
+using Broker.Grains.Events;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
@@ -22,6 +23,7 @@ public sealed class PendingLoginGrain(
     HandoffCodes handoffCodes,
     BrokerGrainOptions options,
     TimeProvider time,
+    ITenantEventLog events,
     ILogger<PendingLoginGrain> logger) : Grain, IPendingLoginGrain
 {
     private PendingLoginState State => state.State;
@@ -95,6 +97,13 @@ public sealed class PendingLoginGrain(
 
         var result = await ExchangeAsync(login, callback);
         CountLogin(login, result is CompleteLoginResult.Success ? "completed" : "failed");
+        if (result is CompleteLoginResult.AppError failed)
+        {
+            var detail = new System.Text.Json.Nodes.JsonObject { ["error"] = failed.Error, ["description"] = failed.Description };
+            if (callback.Error is { } providerError)
+                detail["providerError"] = AppErrorCodes.Printable(providerError);
+            await events.TryAppendAsync(logger, login.Tenant, EventTypes.LoginFailed, login.ConnectionId, detail: detail);
+        }
         return result;
     }
 
@@ -133,6 +142,7 @@ public sealed class PendingLoginGrain(
             GrainFactory.Session(sessionId).StartAsync(new NewSession(
                 login.Tenant, login.ConnectionId, userId, user, upstream.Tokens, policy.RefreshLeadSeconds, policy.LifetimeSeconds)),
             GrainFactory.User(userId).LinkSessionAsync(login.Tenant, user, sessionId));
+        await events.TryAppendAsync(logger, login.Tenant, EventTypes.LoginSucceeded, login.ConnectionId, userId, sessionId);
         var code = handoffCodes.Create(new HandoffCode(login.Tenant, sessionId, time.GetUtcNow() + options.HandoffLifetime));
         return new CompleteLoginResult.Success(login.ReturnTo, code, login.AppState);
     }

@@ -1,4 +1,6 @@
 using Broker.Grains.Connectors;
+using Broker.Grains.Events;
+using Broker.Grains.Logins;
 using Broker.Grains.Security;
 using Broker.Grains.Tenants;
 using Microsoft.Extensions.Logging;
@@ -88,6 +90,8 @@ public sealed partial class SessionGrain
         catch (ConnectorException e)
         {
             logger.LogWarning(e, "Refresh of a session of {Tenant}/{Connection} failed; retrying with backoff", State.TenantId, State.ConnectionId);
+            await events.TryAppendAsync(logger, State.Tenant, EventTypes.RefreshFailed, State.ConnectionId, State.User?.Id, Id,
+                new() { ["reason"] = e.Kind.ToString(), ["detail"] = AppErrorCodes.Printable(e.Message), ["failures"] = State.RefreshFailures + 1 });
             BrokerMetrics.Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", "error"));
             State.RefreshFailures++;
             State.RefreshFailingSince ??= Now;
@@ -159,6 +163,8 @@ public sealed partial class SessionGrain
             ClearTokens();
         await state.WriteStateAsync();
         await index.MarkEndedAsync(Id);
+        await events.TryAppendAsync(logger, State.Tenant, EventTypes.SessionEnded, State.ConnectionId, State.User?.Id, Id,
+            new() { ["reason"] = reason });
     }
 
     /// <summary>Revokes the tokens upstream where the provider can. A failure, or no connection to send

@@ -1,5 +1,6 @@
 using Broker.Grains.Connectors;
 using Broker.Grains.Connectors.Api;
+using Broker.Grains.Events;
 using Broker.Grains.Security;
 using Broker.Grains.Tenants;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ public sealed partial class SessionGrain(
     ISessionIndex index,
     BrokerGrainOptions options,
     TimeProvider time,
+    ITenantEventLog events,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain, IRemindable, IIncomingGrainCallFilter
 {
     private const string Reminder = "session";

@@ -1,5 +1,7 @@
 using Broker.Grains.Connectors;
+using Broker.Grains.Events;
 using Broker.Grains.Security;
+using Microsoft.Extensions.Logging;
 
 namespace Broker.Grains.Tenants;
 
@@ -9,7 +11,9 @@ public sealed class TenantGrain(
     SecretProtector secrets,
     ConnectorFactory connectors,
     ITenantDirectory directory,
-    TimeProvider time) : Grain, ITenantGrain
+    ITenantEventLog events,
+    TimeProvider time,
+    ILogger<TenantGrain> logger) : Grain, ITenantGrain
 {
     // Connections with their secret decrypted, kept in memory only: every login and refresh asks for
     // one, and decrypting the secret each time was a measurable share of a login. Emptied on every
@@ -70,6 +74,7 @@ public sealed class TenantGrain(
             return new NewApiKeyResult(null);
         var apiKey = NewApiKey();
         await WriteAsync();
+        await events.TryAppendAsync(logger, Ref, EventTypes.ApiKeyCreated, detail: new() { ["keyId"] = State.ApiKeys[^1].Id });
         return new NewApiKeyResult(apiKey);
     }
 
@@ -81,6 +86,7 @@ public sealed class TenantGrain(
         if (!IsActive || State.ApiKeys.RemoveAll(k => k.Id == keyId) == 0)
             return false;
         await WriteAsync();
+        await events.TryAppendAsync(logger, Ref, EventTypes.ApiKeyDeleted, detail: new() { ["keyId"] = keyId });
         return true;
     }
 
@@ -111,6 +117,8 @@ public sealed class TenantGrain(
             ProtectedClientSecret = secrets.Protect(connection.ClientSecret),
         };
         await WriteAsync();
+        await events.TryAppendAsync(logger, Ref, EventTypes.ConnectionChanged, connection.Id,
+            detail: new() { ["created"] = created, ["type"] = connection.Type });
         return created ? PutConnectionResult.Created : PutConnectionResult.Replaced;
     }
 
@@ -132,6 +140,7 @@ public sealed class TenantGrain(
         if (!IsActive || !State.Connections.Remove(connectionId))
             return false;
         await WriteAsync();
+        await events.TryAppendAsync(logger, Ref, EventTypes.ConnectionDeleted, connectionId);
         return true;
     }
 

@@ -1,3 +1,4 @@
+using Broker.Grains.Events;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
 using Broker.Silo.Postgres;
@@ -19,6 +20,7 @@ public static class StorageServices
         services.AddSingleton(_ => NpgsqlDataSource.Create(settings.ConnectionString!));
         services.AddSingleton<ISessionIndex, PostgresSessionIndex>();
         services.AddSingleton<ITenantDirectory, PostgresTenantDirectory>();
+        services.AddSingleton<ITenantEventLog, PostgresTenantEventLog>();
         services.AddSingleton<PostgresMigrator>();
         // Before the Orleans silo (added after this): its providers read their queries at start.
         services.AddHostedService<MigrateOnStart>();

@@ -37,7 +37,10 @@ public sealed class StorageHousekeeping(NpgsqlDataSource dataSource, ClusterSett
                 WHERE serviceid = $1 AND graintypestring = 'login' AND modifiedon < now() - interval '1 hour'
                 """);
             command.Parameters.Add(new() { Value = cluster.ServiceId });
-            return await command.ExecuteNonQueryAsync(cancellationToken);
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+            // The audit trail keeps 30 days (docs/design.md §6 "Events").
+            await using var events = dataSource.CreateCommand("DELETE FROM broker_events WHERE at < now() - interval '30 days'");
+            return deleted + await events.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (NpgsqlException e)
         {

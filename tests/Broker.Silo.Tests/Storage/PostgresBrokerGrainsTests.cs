@@ -29,7 +29,8 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
         await new PostgresMigrator(_dataSource).MigrateAsync();
         _kit = await BrokerGrainsKit.StartAsync(
             storage: silo => silo.UsePostgresGrainStorage(_database.ConnectionString),
-            services: s => s.AddSingleton<ISessionIndex>(new PostgresSessionIndex(_dataSource)).AddSingleton<ITenantDirectory>(new PostgresTenantDirectory(_dataSource)));
+            services: s => s.AddSingleton<ISessionIndex>(new PostgresSessionIndex(_dataSource)).AddSingleton<ITenantDirectory>(new PostgresTenantDirectory(_dataSource))
+                .AddSingleton<Broker.Grains.Events.ITenantEventLog>(new PostgresTenantEventLog(_dataSource)));
     }
 
     public async Task DisposeAsync()
@@ -214,10 +215,40 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
 
         // A database from before the directory: the table and its migration are not there yet. Migrating
         // finds the active tenants in their grain state, not the deleted one's tombstone.
-        await using (var command = _dataSource.CreateCommand("DROP TABLE broker_tenants; DELETE FROM broker_schema_migrations WHERE version = 7"))
+        // (The migrations after 7 go too: a database of that version had none of them.)
+        await using (var command = _dataSource.CreateCommand("DROP TABLE broker_tenants; DROP TABLE broker_events; DELETE FROM broker_schema_migrations WHERE version >= 7"))
             await command.ExecuteNonQueryAsync();
         Assert.Contains(7, await new PostgresMigrator(_dataSource).MigrateAsync());
         Assert.Equal(expected, await directory.ListAsync(null, 10));
+    }
+
+    [Fact]
+    public async Task The_event_log_keeps_a_tenant_lifes_events_newest_first_filtered_and_sweeps_them_after_30_days()
+    {
+        var log = new PostgresTenantEventLog(_dataSource);
+        var session = await _kit.LoginAsync(); // connection_changed (the kit's connection), login_succeeded
+        await _kit.Session(session).EndAsync(_kit.Tenant, EndReasons.Logout);
+        var other = new Broker.Grains.Tenants.TenantRef(_kit.TenantId, "another-life");
+        await log.AppendAsync(other, Broker.Grains.Events.EventTypes.ConnectionDeleted, "oidc", null, null);
+
+        var all = await log.ListAsync(_kit.Tenant, new Broker.Grains.Events.EventQuery(null, null, null, null, 100));
+
+        Assert.Equal(["session_ended", "login_succeeded", "connection_changed"], all.Select(e => e.Type));
+        Assert.Equal("logout", all[0].Detail["reason"]!.GetValue<string>());
+        Assert.Equal(session, all[0].SessionId);
+        Assert.Equal(["login_succeeded"], (await log.ListAsync(_kit.Tenant, new(null, null, all[0].UserId, null, 100))).Where(e => e.Type != "session_ended").Select(e => e.Type));
+        Assert.Equal(["connection_changed"], (await log.ListAsync(_kit.Tenant, new(null, null, null, all[1].Id, 100))).Select(e => e.Type));
+        Assert.Single(await log.ListAsync(other, new(null, null, null, null, 100))); // another life of the tenant sees only its own
+
+        await using (var age = _dataSource.CreateCommand("UPDATE broker_events SET at = now() - interval '31 days' WHERE type = 'connection_changed'"))
+            await age.ExecuteNonQueryAsync();
+        await new StorageHousekeeping(_dataSource, new ClusterSettings
+        {
+            ClusterId = "unused", ServiceId = _kit.Cluster.Options.ServiceId, SiloName = "test", SiloPort = 1,
+            AdvertisedAddress = System.Net.IPAddress.Loopback, ActivationIdleTimeout = TimeSpan.FromMinutes(1), ReminderPeriod = TimeSpan.FromSeconds(5),
+        }, NullLogger<StorageHousekeeping>.Instance).SweepAsync();
+
+        Assert.Equal(["session_ended", "login_succeeded"], (await log.ListAsync(_kit.Tenant, new(null, null, null, null, 100))).Select(e => e.Type));
     }
 
     private async Task<List<(string Type, string Key, string Json)>> RowsAsync()
