@@ -67,6 +67,10 @@ public static class UpstreamEndpoints
             http.Response.Headers[UpstreamHeader] = "true";
             foreach (var (name, value) in response.Headers ?? new Dictionary<string, string>())
                 http.Response.Headers[name] = value;
+            // 1xx, 204 and 304 have no content (RFC 9110 §6.4.1): writing any, even none with a length,
+            // made Kestrel end the connection after the answer, and the caller's next request on it failed.
+            if (response.Status is < 200 or 204 or 304)
+                return;
             http.Response.ContentType = response.ContentType;
             http.Response.ContentLength = response.Body.Length;
             await http.Response.Body.WriteAsync(response.Body);
