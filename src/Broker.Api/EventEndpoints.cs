@@ -48,9 +48,8 @@ public static class EventEndpoints
         var user = One("user");
         if (user is not null && !Ids.IsUser(user))
             return (null, Problems.Invalid("user", "is not a well-formed user id."));
-        var limit = 100;
-        if (One("limit") is { } rawLimit && (!int.TryParse(rawLimit, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 500))
-            return (null, Problems.Invalid("limit", "must be a whole number from 1 to 500."));
+        if (PageRequest.ReadLimit(query, maxLimit: 500, defaultLimit: 100, out var limit) is { } invalidLimit)
+            return (null, invalidLimit);
         long? before = null;
         if (One("before") is { } rawBefore)
         {

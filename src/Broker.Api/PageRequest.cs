@@ -17,15 +17,25 @@ public sealed record PageRequest(int Limit, string? After, ProblemHttpResult? In
 
     public static PageRequest Read(IQueryCollection query, int maxLimit, int defaultLimit, Func<string, bool> isKey)
     {
-        var limit = defaultLimit;
-        if (query.TryGetValue("limit", out var rawLimit)
-            && (rawLimit.Count != 1 || !int.TryParse(rawLimit[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > maxLimit))
-            return new(defaultLimit, null, Problems.Invalid("limit", $"must be a whole number from 1 to {maxLimit}."));
+        if (ReadLimit(query, maxLimit, defaultLimit, out var limit) is { } invalid)
+            return new(defaultLimit, null, invalid);
         if (!query.TryGetValue("cursor", out var rawCursor))
             return new(limit, null, null);
         return rawCursor.Count == 1 && Decode(rawCursor[0]) is { } after && isKey(after)
             ? new(limit, after, null)
             : new(limit, null, Problems.Invalid("cursor", "is not a cursor this route gave out; pass the previous page's nextCursor unchanged."));
+    }
+
+    /// <summary>Reads <c>limit</c> alone, for routes that page by something other than the cursor.</summary>
+    public static ProblemHttpResult? ReadLimit(IQueryCollection query, int maxLimit, int defaultLimit, out int limit)
+    {
+        limit = defaultLimit;
+        if (!query.TryGetValue("limit", out var raw))
+            return null;
+        if (raw.Count == 1 && int.TryParse(raw[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit) && limit >= 1 && limit <= maxLimit)
+            return null;
+        limit = defaultLimit;
+        return Problems.Invalid("limit", $"must be a whole number from 1 to {maxLimit}.");
     }
 
     public static string Cursor(string after) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(Version + after));
