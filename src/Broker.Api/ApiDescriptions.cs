@@ -47,6 +47,12 @@ public static class ApiDescriptions
         ["DeleteSession"] = new("Log the session out; its upstream tokens are revoked where the provider can", null, [400, 401, 404]),
         ["ListUserSessions"] = new("List a user's sessions", null, [400, 401, 404]),
         ["EndUserSessions"] = new("End every active session of a user (end reason revoked)", null, [400, 401, 404]),
+        ["ListUsers"] = new("The tenant's user directory in creation order, a page at a time; filter by connection or by the start of a name or e-mail, or an exact subject", null, [400, 401, 404]),
+        ["GetUser"] = new("Read a user: its identities with the profile of each one's last login, and how many sessions are active", null, [400, 401, 404]),
+        ["PatchUser"] = new("Block or unblock a user; blocking ends every session (revoked upstream) and refuses its logins", typeof(PatchUserBody), [400, 401, 404, 413]),
+        ["DeleteUser"] = new("Delete a user: its sessions end (revoked upstream), its profile and identities are forgotten; an identity that signs in again is a new user", null, [400, 401, 404]),
+        ["UnlinkIdentity"] = new("Unlink one identity (subject percent-encoded) from a user and end its sessions; its next login makes a new user", null, [400, 401, 404, 409]),
+        ["CreateLink"] = new("A one-time browser URL (10 minutes) that signs in at another connection and links that identity to the session's user", typeof(LinkBody), [400, 401, 404, 409, 413, 503]),
         ["CallUpstream"] = new("Call the provider's API with the session's token; the provider's answer is relayed as it came", typeof(UpstreamEndpoints.UpstreamBody), [400, 401, 404, 409, 413, 502], Success: [200]),
         ["Login"] = new("Browser: begin a login; redirects (302) to the provider, or shows a page (200) to choose a connection", null, [400, 404, 429], Browser: true, Success: [200, 302]),
         ["Callback"] = new("Browser: the provider's redirect back; redirects (302) to the app's return URL with a hand-off code or an error", null, [400, 404, 429], Browser: true, Success: [302]),
@@ -69,6 +75,8 @@ public static class ApiDescriptions
         [typeof(ExchangeBody)] = ["code"],
         [typeof(UpstreamEndpoints.UpstreamBody)] = ["method", "path"],
         [typeof(SessionPolicyBody)] = [],
+        [typeof(PatchUserBody)] = ["blocked"],
+        [typeof(LinkBody)] = ["connection"],
         [typeof(EndpointsBody)] = [],
     };
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Broker.Grains.Connectors;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
+using Broker.Grains.Users;
 
 namespace Broker.Api;
 
@@ -168,3 +169,37 @@ public sealed record ExchangeResponse(string SessionId, UserResponse User, DateT
 
 /// <summary>GET .../token; <c>scope</c> is space-separated (RFC 6749 §3.3).</summary>
 public sealed record TokenResponse(string AccessToken, string TokenType, DateTimeOffset? ExpiresAt, string? Scope);
+
+public sealed record PatchUserBody(bool? Blocked);
+
+public sealed record IdentityRefResponse(string Connection, string Subject);
+
+/// <summary>A user as the directory lists it (docs/design.md §6 "Users and identities").</summary>
+public sealed record UserSummaryResponse(
+    string Id, string? Name, string? Email, string? AvatarUrl, bool Blocked,
+    DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, IReadOnlyList<IdentityRefResponse> Identities)
+{
+    public static UserSummaryResponse From(UserSummary u) =>
+        new(u.Id, u.Name, u.Email, u.AvatarUrl, u.Blocked, u.CreatedAt, u.LastLoginAt, u.Identities.Select(i => new IdentityRefResponse(i.Connection, i.Subject)).ToList());
+}
+
+public sealed record UserPageResponse(IReadOnlyList<UserSummaryResponse> Items, string? NextCursor);
+
+/// <param name="Profile">The user shape from this identity's last login.</param>
+public sealed record IdentityResponse(string Connection, string Subject, DateTimeOffset LinkedAt, DateTimeOffset LastLoginAt, UserResponse Profile);
+
+/// <summary>One user: the summary, its identities in full, and how many of its sessions are active.</summary>
+public sealed record UserDetailsResponse(
+    string Id, string? Name, string? Email, string? AvatarUrl, bool Blocked,
+    DateTimeOffset CreatedAt, DateTimeOffset? LastLoginAt, IReadOnlyList<IdentityResponse> Identities, int ActiveSessions)
+{
+    public static UserDetailsResponse From(UserDetails d) => new(
+        d.Summary.Id, d.Summary.Name, d.Summary.Email, d.Summary.AvatarUrl, d.Summary.Blocked, d.Summary.CreatedAt, d.Summary.LastLoginAt,
+        d.Identities.Select(i => new IdentityResponse(i.Connection, i.Subject, i.LinkedAt, i.LastLoginAt, UserResponse.From(i.Profile))).ToList(),
+        d.ActiveSessions);
+}
+
+public sealed record LinkBody(string? Connection, string? ReturnTo, string? State);
+
+/// <summary>A one-time browser URL that signs in at another connection and links that identity to the session's user.</summary>
+public sealed record LinkResponse(string LoginUrl, DateTimeOffset ExpiresAt);

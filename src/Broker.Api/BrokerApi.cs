@@ -78,6 +78,8 @@ public static class BrokerApi
         routes.MapSessionEndpoints();
         routes.MapUpstreamEndpoints();
         routes.MapEventEndpoints();
+        routes.MapUserEndpoints();
+        routes.MapLinkEndpoints();
         routes.MapLoginEndpoints();
         if (options.DevIdpEnabled)
             routes.MapDevIdp();

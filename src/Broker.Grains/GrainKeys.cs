@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Broker.Grains.Logins;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
@@ -29,6 +31,14 @@ public static class GrainKeys
     public static ISessionGrain Session(this IGrainFactory grains, string sessionId) => Get<ISessionGrain>(grains, "session", "s:" + sessionId);
 
     public static IUserGrain User(this IGrainFactory grains, string userId) => Get<IUserGrain>(grains, "user", "u:" + userId);
+
+    /// <summary>The identity (connection, subject) in one life of a tenant. Subjects are the provider's strings,
+    /// of any length and alphabet, so the key is their hash.</summary>
+    public static IIdentityGrain Identity(this IGrainFactory grains, TenantRef tenant, IdentityRef identity)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{tenant.Id}\n{tenant.Incarnation}\n{identity.Connection}\n{identity.Subject}"));
+        return Get<IIdentityGrain>(grains, "identity", "i:" + Convert.ToHexStringLower(hash));
+    }
 
     /// <param name="type">The grain's <c>[GrainType]</c>, which its interface's <c>[GrainInterfaceType]</c> repeats.</param>
     private static T Get<T>(IGrainFactory grains, string type, string key) =>

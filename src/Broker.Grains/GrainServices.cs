@@ -6,6 +6,7 @@ using Broker.Grains.Events;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
+using Broker.Grains.Users;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Hosting;
@@ -37,6 +38,7 @@ public static class GrainServices
         services.TryAddSingleton<ISessionIndex, MemorySessionIndex>();
         services.TryAddSingleton<ITenantDirectory, MemoryTenantDirectory>();
         services.TryAddSingleton<ITenantEventLog, MemoryTenantEventLog>();
+        services.TryAddSingleton<IUserDirectory, MemoryUserDirectory>();
         return services.AddBrokerSerialization();
     }
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Broker.Grains.Events;
 
-/// <summary>The event types of docs/design.md §6 "Events" that the broker writes today.</summary>
+/// <summary>The event types of docs/design.md §6 "Events".</summary>
 public static class EventTypes
 {
     public const string LoginSucceeded = "login_succeeded";
@@ -15,10 +15,16 @@ public static class EventTypes
     public const string ConnectionDeleted = "connection_deleted";
     public const string ApiKeyCreated = "api_key_created";
     public const string ApiKeyDeleted = "api_key_deleted";
+    public const string UserBlocked = "user_blocked";
+    public const string UserUnblocked = "user_unblocked";
+    public const string IdentityLinked = "identity_linked";
+    public const string IdentityUnlinked = "identity_unlinked";
+    public const string UserDeleted = "user_deleted";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
         LoginSucceeded, LoginFailed, SessionEnded, RefreshFailed, ConnectionChanged, ConnectionDeleted, ApiKeyCreated, ApiKeyDeleted,
+        UserBlocked, UserUnblocked, IdentityLinked, IdentityUnlinked, UserDeleted,
     };
 }
 

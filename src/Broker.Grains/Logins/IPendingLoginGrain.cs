@@ -22,14 +22,16 @@ public interface IPendingLoginGrain : IGrainWithStringKey
 }
 
 /// <param name="RedirectUri">The broker's callback URL for the tenant, as registered upstream.</param>
+/// <param name="LinkToUserId">Set for a link URL (docs/design.md §6 "Users and identities"): the identity that signs
+/// in is linked to this user, and the session made is this user's.</param>
 [GenerateSerializer, Immutable]
-public sealed record BeginLogin(TenantRef Tenant, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri, LoginHints? Hints = null);
+public sealed record BeginLogin(TenantRef Tenant, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri, LoginHints? Hints = null, string? LinkToUserId = null);
 
 [GenerateSerializer, Immutable]
 public abstract record BeginLoginResult
 {
     [GenerateSerializer, Immutable]
-    public sealed record Redirect(Uri AuthorizeUrl) : BeginLoginResult;
+    public sealed record Redirect(Uri AuthorizeUrl, DateTimeOffset ExpiresAt) : BeginLoginResult;
 
     /// <summary>The connection is gone or misconfigured, or the provider could not be reached (e.g. discovery failed).</summary>
     [GenerateSerializer, Immutable]

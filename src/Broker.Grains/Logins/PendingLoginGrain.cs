@@ -65,12 +65,13 @@ public sealed class PendingLoginGrain(
             ProtectedCodeVerifier = secrets.Protect(verifier),
             Nonce = nonce,
             ConnectorData = redirect.ConnectorData,
+            LinkToUserId = login.LinkToUserId,
             CreatedAt = now,
             ExpiresAt = now + options.LoginLifetime,
         };
         await state.WriteStateAsync();
         CountLogin(State, "begun");
-        return new BeginLoginResult.Redirect(redirect.Url);
+        return new BeginLoginResult.Redirect(redirect.Url, State.ExpiresAt);
     }
 
     public async Task<CompleteLoginResult> CompleteAsync(TenantRef tenant, CallbackInput callback)
@@ -121,10 +122,11 @@ public sealed class PendingLoginGrain(
             return new CompleteLoginResult.AppError(login.ReturnTo, "server_error", login.AppState, "The sign-in method was removed while the user was signing in.");
 
         LoginResult upstream;
+        var connector = connectors.Create(connection);
         try
         {
             var pending = new PendingLoginData(login.RedirectUri, secrets.Unprotect(login.ProtectedCodeVerifier), login.Nonce, login.ConnectorData);
-            upstream = await connectors.Create(connection).CompleteAsync(callback, pending, CancellationToken.None);
+            upstream = await connector.CompleteAsync(callback, pending, CancellationToken.None);
         }
         catch (ConnectorException e)
         {
@@ -133,17 +135,73 @@ public sealed class PendingLoginGrain(
         }
 
         var profile = upstream.Profile;
-        var userId = UserIds.For(login.Tenant, login.ConnectionId, profile.Subject);
-        var user = new UserView(userId, profile.Subject, login.ConnectionId, profile.Name, profile.Email, profile.AvatarUrl, profile.Raw);
+        var identity = new IdentityRef(login.ConnectionId, profile.Subject);
+        var identityGrain = GrainFactory.Identity(login.Tenant, identity);
         var sessionId = RandomIds.New();
-        // Two grains, two writes that do not depend on each other: made at once. The code reaches the
-        // app only after both are stored.
-        await Task.WhenAll(
-            GrainFactory.Session(sessionId).StartAsync(new NewSession(
-                login.Tenant, login.ConnectionId, userId, user, upstream.Tokens, policy.RefreshLeadSeconds, policy.LifetimeSeconds)),
-            GrainFactory.User(userId).LinkSessionAsync(login.Tenant, user, sessionId));
+        SignIn SignInAs(string userId, bool create) => new(login.Tenant, identity, sessionId, new NewSession(
+            login.Tenant, login.ConnectionId, userId,
+            new UserView(userId, profile.Subject, login.ConnectionId, profile.Name, profile.Email, profile.AvatarUrl, profile.Raw),
+            upstream.Tokens, policy.RefreshLeadSeconds, policy.LifetimeSeconds), create, Link: login.LinkToUserId is not null);
+
+        string userId;
+        SignInOutcome signedIn;
+        if (login.LinkToUserId is { } linkTo)
+        {
+            // Never moved from another user: of two links of one identity at once, the identity grain lets one win.
+            if (await identityGrain.ClaimAsync(login.Tenant, identity, linkTo) != linkTo)
+                return await RefuseAsync(login, connector, upstream.Tokens, "identity already linked to another user");
+            userId = linkTo;
+            signedIn = await GrainFactory.User(userId).SignInAsync(SignInAs(userId, create: false));
+            if (signedIn == SignInOutcome.Gone)
+            {
+                await identityGrain.ReleaseAsync(login.Tenant, userId);
+                return await RefuseAsync(login, connector, upstream.Tokens, "the user to link to no longer exists");
+            }
+        }
+        else
+        {
+            // A user deleted between the two calls leaves the identity naming it: freed, the next round makes a new user.
+            for (var attempt = 1; ; attempt++)
+            {
+                var owner = await identityGrain.ResolveAsync(login.Tenant, identity);
+                userId = owner.UserId;
+                signedIn = await GrainFactory.User(userId).SignInAsync(SignInAs(userId, owner.IsNew));
+                if (signedIn != SignInOutcome.Gone || attempt == 3)
+                    break;
+                await identityGrain.ReleaseAsync(login.Tenant, userId);
+            }
+            if (signedIn == SignInOutcome.Gone)
+            {
+                await TryRevokeAsync(connector, upstream.Tokens);
+                return new CompleteLoginResult.AppError(login.ReturnTo, "server_error", login.AppState, "The user record could not be found or made; try signing in again.");
+            }
+        }
+        if (signedIn == SignInOutcome.Blocked)
+            return await RefuseAsync(login, connector, upstream.Tokens, "user blocked");
         await events.TryAppendAsync(logger, login.Tenant, EventTypes.LoginSucceeded, login.ConnectionId, userId, sessionId);
         var code = handoffCodes.Create(new HandoffCode(login.Tenant, sessionId, time.GetUtcNow() + options.HandoffLifetime));
         return new CompleteLoginResult.Success(login.ReturnTo, code, login.AppState);
+    }
+
+    /// <summary>A login refused after the provider signed the user in: access_denied to the app, and the tokens
+    /// the provider issued revoked, since no session will ever hold them.</summary>
+    private async Task<CompleteLoginResult> RefuseAsync(PendingLoginState login, IConnector connector, UpstreamTokens tokens, string description)
+    {
+        await TryRevokeAsync(connector, tokens);
+        return new CompleteLoginResult.AppError(login.ReturnTo, "access_denied", login.AppState, description);
+    }
+
+    private async Task TryRevokeAsync(IConnector connector, UpstreamTokens tokens)
+    {
+        if (connector is not IRevokeConnector revoker)
+            return;
+        try
+        {
+            await revoker.RevokeAsync(tokens, CancellationToken.None);
+        }
+        catch (ConnectorException e)
+        {
+            logger.LogWarning(e, "The tokens of a refused login could not be revoked at the provider");
+        }
     }
 }

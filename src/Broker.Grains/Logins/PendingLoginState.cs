@@ -17,6 +17,7 @@ public sealed class PendingLoginState
     public string? ProtectedCodeVerifier { get; set; }
     public string Nonce { get; set; } = "";
     public byte[]? ConnectorData { get; set; }
+    public string? LinkToUserId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
 

@@ -1,5 +1,6 @@
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
+using Broker.Grains.Users;
 using Microsoft.Extensions.Logging;
 
 namespace Broker.Grains.Tenants;
@@ -19,6 +20,7 @@ public sealed class RetiredTenantState
 public sealed class RetiredTenantGrain(
     [PersistentState("retired-tenant", BrokerStorage.Name)] IPersistentState<RetiredTenantState> state,
     ISessionIndex index,
+    IUserDirectory users,
     SecretProtector secrets,
     BrokerGrainOptions options,
     TimeProvider time,
@@ -62,13 +64,21 @@ public sealed class RetiredTenantGrain(
         while (time.GetElapsedTime(started) < TickBudget)
         {
             var batch = await index.ListAsync(tenant, BatchSize);
-            if (batch.Count == 0)
+            if (batch.Count > 0)
             {
-                logger.LogInformation("Every session of deleted tenant {Tenant} has ended", tenant.Id);
-                await ForgetAsync();
-                return;
+                await EndAsync(tenant, batch);
+                continue;
             }
-            await EndAsync(tenant, batch);
+            // Then the users whose sessions were all purged before: each forgets itself and leaves the directory.
+            var remaining = await users.ListAsync(tenant, new UserQuery(null, null, BatchSize, null));
+            if (remaining.Items.Count > 0)
+            {
+                await Task.WhenAll(remaining.Items.Select(u => GrainFactory.User(u.Id).ForgetAsync(tenant)));
+                continue;
+            }
+            logger.LogInformation("Every session and user of deleted tenant {Tenant} is gone", tenant.Id);
+            await ForgetAsync();
+            return;
         }
     }
 

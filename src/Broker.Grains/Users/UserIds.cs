@@ -1,18 +1,13 @@
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Broker.Grains.Users;
 
-/// <summary>Broker user ids: a hash of (tenant life, connection, subject), so the same upstream account always
-/// maps to the same user, and neither different tenants nor a tenant created again under a deleted
-/// one's id share one.</summary>
+/// <summary>Broker user ids: <c>usr_</c> and 128 random bits in lower-case hex. Random, not derived from an
+/// identity, because an identity can be unlinked and linked to another user, and a deleted user's identity
+/// that signs in again is a new user (docs/design.md §6 "Users and identities").</summary>
 public static class UserIds
 {
-    public static string For(Tenants.TenantRef tenant, string connectionId, string subject)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{tenant.Id}\n{tenant.Incarnation}\n{connectionId}\n{subject}"));
-        return "usr_" + Convert.ToHexStringLower(hash.AsSpan(0, 16));
-    }
+    public static string New() => "usr_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
 
     public static bool IsWellFormed(string? value) =>
         value is { Length: 36 } && value.StartsWith("usr_", StringComparison.Ordinal) && value[4..].All(char.IsAsciiHexDigitLower);

@@ -196,15 +196,16 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
         await storage.WriteStateAsync(stateName, grain, state);
     }
 
-    public Task<BeginLoginResult> BeginAsync(string state) =>
+    /// <param name="linkToUserId">Begins a link login (a link URL's) for this user instead of a plain one.</param>
+    public Task<BeginLoginResult> BeginAsync(string state, string? linkToUserId = null) =>
         Grains.PendingLogin(state).BeginAsync(
-            new BeginLogin(Tenant, Connection, "https://app.example/done", "app-state", "https://broker.example/t/" + TenantId + "/callback"));
+            new BeginLogin(Tenant, Connection, "https://app.example/done", "app-state", "https://broker.example/t/" + TenantId + "/callback", LinkToUserId: linkToUserId));
 
     /// <summary>Begins a login and lets the fake provider answer the authorize request.</summary>
-    public async Task<(string State, CallbackInput Callback)> AuthorizeAsync()
+    public async Task<(string State, CallbackInput Callback)> AuthorizeAsync(string? linkToUserId = null)
     {
         var state = RandomIds.New();
-        var begin = await BeginAsync(state) as BeginLoginResult.Redirect ?? throw new InvalidOperationException("The login did not begin.");
+        var begin = await BeginAsync(state, linkToUserId) as BeginLoginResult.Redirect ?? throw new InvalidOperationException("The login did not begin.");
         var query = await Provider.FollowAuthorizeAsync(begin.AuthorizeUrl);
         return (state, new CallbackInput(query.GetValueOrDefault("code"), query.GetValueOrDefault("error")));
     }
