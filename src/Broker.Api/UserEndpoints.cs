@@ -106,7 +106,8 @@ public static class UserEndpoints
     /// so the route value alone cannot tell "a%2Fb" from "a/b".</summary>
     private static string? RawSubject(HttpContext http)
     {
-        var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? http.Request.Path.Value ?? "";
+        // In-process hosts (TestServer) leave the raw target empty.
+        var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } target ? target : http.Request.Path.Value ?? "";
         var path = raw.Split('?', 2)[0];
         var marker = path.IndexOf("/identities/", StringComparison.Ordinal);
         if (marker < 0)

@@ -81,13 +81,15 @@ public sealed class OpenApiDocumentTests : IDisposable
         var method = new HttpMethod(op.Method);
         string Path(string? tenant = null, string? session = null) => op.Path
             .Replace("{tenant}", tenant ?? w.Tenant.Id).Replace("{connection}", "dev")
-            .Replace("{session}", session ?? w.SessionId).Replace("{user}", w.UserId).Replace("{key}", w.KeyId);
+            .Replace("{session}", session ?? w.SessionId).Replace("{user}", w.UserId).Replace("{key}", w.KeyId).Replace("{subject}", "carol");
         object? Body() => op.Name switch
         {
             "CreateTenant" => new { id = TestApi.NewId(), displayName = "X", returnUrls = Array.Empty<string>() },
             "PatchTenant" => new { displayName = "Renamed" },
             "PutConnection" => new { type = "dev", clientId = $"client-{w.Tenant.Id}", clientSecret = "dev-secret" },
             "CallUpstream" => new { method = "GET", path = "userinfo" },
+            "PatchUser" => new { blocked = false },
+            "CreateLink" => new { connection = "dev" },
             _ => null,
         };
         var bearer = op.Path.StartsWith("/admin", StringComparison.Ordinal) ? TestApi.Admin : w.Tenant.ApiKey;
@@ -113,7 +115,11 @@ public sealed class OpenApiDocumentTests : IDisposable
             ("AddApiKey", 409) => await RepeatAsync(() => Send(Path(tenant: w.Spare.Id), bearer), HttpStatusCode.Conflict),
             ("PatchTenant", 409) => await Send(Path(), bearer, "{\"returnUrls\":[" + string.Join(',', Enumerable.Range(0, 51).Select(i => $"\"https://a.example/{i}\"")) + "]}"),
             ("PutConnection", 409) => await RepeatAsync(() => _api.SendAsync(method, $"/api/tenants/{w.Spare.Id}/connections/c{Guid.NewGuid():N}", w.Spare.ApiKey, Body()), HttpStatusCode.Conflict),
-            ("GetSessionToken" or "RefreshSession" or "CallUpstream" or "IntrospectSession", 409) => await Send(Path(session: w.EndedSessionId), bearer, Body()),
+            ("GetSessionToken" or "RefreshSession" or "CallUpstream" or "IntrospectSession" or "CreateLink", 409) => await Send(Path(session: w.EndedSessionId), bearer, Body()),
+            ("UnlinkIdentity", 409) => await Send(Path(), bearer), // carol's only identity
+            ("UnlinkIdentity", 204) => await Send(await w.UserWithTwoIdentitiesAsync(), w.Spare.ApiKey),
+            ("DeleteUser", 204) => await Send(Path().Replace(w.UserId, (await _api.SignInAndExchangeAsync(w.Tenant, "jill")).Exchange["user"]!["id"]!.GetValue<string>()), bearer),
+            ("CreateLink", 503) => await Send(Path(w.Broken.Id, w.BrokenSessionId), w.Broken.ApiKey, new { connection = "gone" }),
             ("IntrospectSession", 503) => await Send(Path(w.Broken.Id, w.BrokenSessionId), w.Broken.ApiKey),
             ("GetSessionToken" or "RefreshSession", 503) => await Eventually503Async(() => Send(Path(w.Broken.Id, w.BrokenSessionId), w.Broken.ApiKey)),
             ("ExchangeCode", 200) => await Send(Path(), bearer, new { code = await w.FreshCodeAsync() }),
@@ -213,7 +219,8 @@ public sealed class OpenApiDocumentTests : IDisposable
     /// <summary>What the witnesses act on: a tenant with a dev connection and a session, one ended session,
     /// one whose provider cannot be reached, a spare tenant with three connections (a chooser) to fill up.</summary>
     private sealed record World(TestTenant Tenant, string SessionId, string UserId, string KeyId, string SpareKeyId, TestTenant Spare,
-        string EndedSessionId, TestTenant Broken, string BrokenSessionId, Func<Task<string>> FreshCodeAsync, Func<string, Task<HttpResponseMessage>> CallbackAsync)
+        string EndedSessionId, TestTenant Broken, string BrokenSessionId, Func<Task<string>> FreshCodeAsync, Func<string, Task<HttpResponseMessage>> CallbackAsync,
+        Func<Task<string>> UserWithTwoIdentitiesAsync)
     {
         public static async Task<World> CreateAsync(TestApi api)
         {
@@ -236,6 +243,11 @@ public sealed class OpenApiDocumentTests : IDisposable
                 endpoints = new { token = "http://127.0.0.1:9/token", userinfo = "http://127.0.0.1:9/userinfo", introspection = "http://127.0.0.1:9/introspect" },
                 apiBaseUrl = "http://localhost/docs/",
             })).EnsureSuccessStatusCode();
+            // A provider whose discovery cannot be reached: a login (or a link) cannot begin there.
+            (await api.SendAsync(HttpMethod.Put, $"/api/tenants/{broken.Id}/connections/gone", broken.ApiKey, new
+            {
+                type = "oidc", clientId = "c", clientSecret = "s", issuer = "http://127.0.0.1:9",
+            })).EnsureSuccessStatusCode();
 
             var spare = await api.CreateTenantAsync();
             await api.PutDevConnectionAsync(spare);
@@ -249,6 +261,18 @@ public sealed class OpenApiDocumentTests : IDisposable
                     var login = await api.GetAsync(QueryHelpers.AddQueryString($"/t/{tenant.Id}/login", "connection", "dev"), client);
                     var back = await api.ApproveAtDevIdpAsync(login.Headers.Location!, "hana");
                     return await api.GetAsync(back.PathAndQuery, client);
+                },
+                // Signs in at the spare tenant's first connection and links its second: the path of the second identity.
+                async () =>
+                {
+                    using var login = await api.GetAsync(QueryHelpers.AddQueryString($"/t/{spare.Id}/login", "connection", "dev"));
+                    using var toApp = await api.GetAsync((await api.ApproveAtDevIdpAsync(login.Headers.Location!, "kim")).PathAndQuery);
+                    using var exchanged = await api.SendAsync(HttpMethod.Post, $"/api/tenants/{spare.Id}/sessions/exchange", spare.ApiKey, new { code = TestApi.Param(toApp.Headers.Location!, "code") });
+                    var exchange = await TestApi.ReadJsonAsync(exchanged);
+                    using var link = await api.SendAsync(HttpMethod.Post, $"/api/tenants/{spare.Id}/sessions/{exchange["sessionId"]}/links", spare.ApiKey, new { connection = "second" });
+                    var loginUrl = new Uri((await TestApi.ReadJsonAsync(link))["loginUrl"]!.GetValue<string>());
+                    using var linked = await api.GetAsync((await api.ApproveAtDevIdpAsync(loginUrl, "kim")).PathAndQuery);
+                    return $"/api/tenants/{spare.Id}/users/{exchange["user"]!["id"]}/identities/second/kim";
                 });
         }
     }
