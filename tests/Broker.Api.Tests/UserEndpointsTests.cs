@@ -43,6 +43,11 @@ public sealed class UserEndpointsTests(HostFixture fixture) : IClassFixture<Host
         Assert.Empty(Ids(await ListAsync(tenant, "?q=dave&connection=dev")));
         Assert.Empty(Ids(await ListAsync(tenant, "?q=%25"))); // a wildcard is taken literally
 
+        // The same e-mail at another provider is another person until they link: never matched by e-mail or name.
+        var aliceElsewhere = await SignInAndExchangeAsync(tenant, "dev2", "alice");
+        Assert.NotEqual(alice.UserId, aliceElsewhere.UserId);
+        Assert.Equal([alice.UserId, aliceElsewhere.UserId], Ids(await ListAsync(tenant, "?q=alice%40example.com")));
+
         // Another tenant sees none of them.
         var other = await api.CreateTenantAsync();
         Assert.Empty(Ids(await ListAsync(other, "")));
@@ -193,6 +198,10 @@ public sealed class UserEndpointsTests(HostFixture fixture) : IClassFixture<Host
         Assert.NotNull(problem["detail"]);
         Assert.NotEqual(kai.UserId, (await SignInAndExchangeAsync(tenant, "dev2", "kai.two")).UserId);
         Assert.Equal(kai.UserId, (await SignInAndExchangeAsync(tenant, "dev", "kai")).UserId);
+        var events = await TestApi.ReadJsonAsync(await api.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/events?user={kai.UserId}", tenant.ApiKey));
+        var changes = events["items"]!.AsArray().Where(e => e!["type"]!.GetValue<string>().StartsWith("identity_", StringComparison.Ordinal))
+            .Select(e => $"{e!["type"]}:{e["connection"]}:{e["detail"]!["subject"]}").ToList();
+        Assert.Equal(["identity_unlinked:dev2:kai.two", "identity_linked:dev2:kai.two"], changes); // newest first
     }
 
     [Fact]

@@ -37,6 +37,8 @@ public sealed class PostgresUserDirectory(NpgsqlDataSource dataSource) : IUserDi
 
     public async Task<UserPage> ListAsync(TenantRef tenant, UserQuery query)
     {
+        // q is three index lookups (name and e-mail prefixes, the exact subject) whose users are then ordered;
+        // as one OR over the tenant's rows it was a scan of all of them.
         await using var command = dataSource.CreateCommand("""
             SELECT u.position, u.user_id, u.name, u.email, u.avatar_url, u.blocked, u.created_at, u.last_login_at,
                    coalesce((SELECT json_agg(json_build_array(i.connection, i.subject) ORDER BY i.ordinal)
@@ -44,8 +46,10 @@ public sealed class PostgresUserDirectory(NpgsqlDataSource dataSource) : IUserDi
             FROM broker_users u
             WHERE u.tenant_id = $1 AND u.incarnation = $2 AND u.position > $3
               AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM broker_user_identities i WHERE i.user_id = u.user_id AND i.connection = $4))
-              AND ($5::text IS NULL OR lower(u.name) LIKE lower($6) OR lower(u.email) LIKE lower($6)
-                   OR EXISTS (SELECT 1 FROM broker_user_identities i WHERE i.user_id = u.user_id AND i.subject = $5))
+              AND ($5::text IS NULL OR u.user_id IN (
+                    SELECT n.user_id FROM broker_users n WHERE n.tenant_id = $1 AND n.incarnation = $2 AND lower(n.name) LIKE lower($6)
+                    UNION ALL SELECT e.user_id FROM broker_users e WHERE e.tenant_id = $1 AND e.incarnation = $2 AND lower(e.email) LIKE lower($6)
+                    UNION ALL SELECT i.user_id FROM broker_user_identities i WHERE i.subject = $5))
             ORDER BY u.position
             LIMIT $7
             """);

@@ -66,6 +66,9 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
         return await _http.SendAsync(request);
     }
 
+    /// <summary>A browser's GET (redirects not followed): a broker path or any absolute URL.</summary>
+    public Task<HttpResponseMessage> BrowseAsync(string pathOrUrl) => _http.GetAsync(pathOrUrl);
+
     public async Task<JsonObject> JsonAsync(HttpMethod method, string path, object? body = null)
     {
         using var response = await SendAsync(method, path, body);

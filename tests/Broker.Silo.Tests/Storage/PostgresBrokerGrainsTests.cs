@@ -30,7 +30,8 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
         _kit = await BrokerGrainsKit.StartAsync(
             storage: silo => silo.UsePostgresGrainStorage(_database.ConnectionString),
             services: s => s.AddSingleton<ISessionIndex>(new PostgresSessionIndex(_dataSource)).AddSingleton<ITenantDirectory>(new PostgresTenantDirectory(_dataSource))
-                .AddSingleton<Broker.Grains.Events.ITenantEventLog>(new PostgresTenantEventLog(_dataSource)));
+                .AddSingleton<Broker.Grains.Events.ITenantEventLog>(new PostgresTenantEventLog(_dataSource))
+                .AddSingleton<Broker.Grains.Users.IUserDirectory>(new PostgresUserDirectory(_dataSource)));
     }
 
     public async Task DisposeAsync()
@@ -51,7 +52,7 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
 
         var rows = await RowsAsync();
 
-        Assert.Equal(["login", "session", "tenant", "user"], rows.Select(r => r.Type).Distinct().Order());
+        Assert.Equal(["identity", "login", "session", "tenant", "user"], rows.Select(r => r.Type).Distinct().Order());
         var all = string.Join('\n', rows.Select(r => r.Json));
         Assert.DoesNotContain(secret, all);
         Assert.DoesNotContain(_kit.Provider.ClientSecret, all);
@@ -69,7 +70,7 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
         Assert.DoesNotContain("\"expiresAt\":", stored);
         Assert.DoesNotContain("\"tenant\":{", all);
         // Keys carry a prefix that is no hex digit (Orleans #9706): every key is a string key.
-        Assert.All(rows, r => Assert.Matches("^[tlsu]:", r.Key));
+        Assert.All(rows, r => Assert.Matches("^[tlsui]:", r.Key));
     }
 
     [Fact]
@@ -216,7 +217,7 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
         // A database from before the directory: the table and its migration are not there yet. Migrating
         // finds the active tenants in their grain state, not the deleted one's tombstone.
         // (The migrations after 7 go too: a database of that version had none of them.)
-        await using (var command = _dataSource.CreateCommand("DROP TABLE broker_tenants; DROP TABLE broker_events; DELETE FROM broker_schema_migrations WHERE version >= 7"))
+        await using (var command = _dataSource.CreateCommand("DROP TABLE broker_tenants; DROP TABLE broker_events; DROP TABLE broker_user_identities; DROP TABLE broker_users; DELETE FROM broker_schema_migrations WHERE version >= 7"))
             await command.ExecuteNonQueryAsync();
         Assert.Contains(7, await new PostgresMigrator(_dataSource).MigrateAsync());
         Assert.Equal(expected, await directory.ListAsync(null, 10));
