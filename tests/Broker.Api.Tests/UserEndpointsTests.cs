@@ -80,6 +80,9 @@ public sealed class UserEndpointsTests(HostFixture fixture) : IClassFixture<Host
         var tenant = await TenantWithTwoConnectionsAsync();
         var frank = await SignInAndExchangeAsync(tenant, "dev", "frank");
         var path = $"/api/tenants/{tenant.Id}/users/{frank.UserId}";
+        // A second identity: blocking refuses the logins through every identity.
+        using (var linked = await api.GetAsync((await api.ApproveAtDevIdpAsync(await CreateLinkAsync(tenant, frank.SessionId, "dev2"), "frank.two")).PathAndQuery))
+            Assert.NotNull(TestApi.Param(linked.Headers.Location!, "code"));
 
         using (var blocked = await api.SendAsync(HttpMethod.Patch, path, tenant.ApiKey, new { blocked = true }))
         {
@@ -90,9 +93,12 @@ public sealed class UserEndpointsTests(HostFixture fixture) : IClassFixture<Host
         var session = await TestApi.ReadJsonAsync(await api.SendAsync(HttpMethod.Get, $"/api/tenants/{tenant.Id}/sessions/{frank.SessionId}", tenant.ApiKey));
         Assert.Equal(("ended", "revoked"), (session["status"]!.GetValue<string>(), session["endReason"]!.GetValue<string>()));
 
-        var refused = await SignInAtAsync(tenant, "dev", "frank");
-        Assert.Equal(("access_denied", "user blocked", "app-state"), (TestApi.Param(refused, "error"), TestApi.Param(refused, "error_description"), TestApi.Param(refused, "state")));
-        Assert.Null(TestApi.Param(refused, "code"));
+        foreach (var (connection, username) in new[] { ("dev", "frank"), ("dev2", "frank.two") })
+        {
+            var refused = await SignInAtAsync(tenant, connection, username);
+            Assert.Equal(("access_denied", "user blocked", "app-state"), (TestApi.Param(refused, "error"), TestApi.Param(refused, "error_description"), TestApi.Param(refused, "state")));
+            Assert.Null(TestApi.Param(refused, "code"));
+        }
         Assert.True((await ListAsync(tenant, "?q=frank"))["items"]![0]!["blocked"]!.GetValue<bool>());
 
         using (var unblocked = await api.SendAsync(HttpMethod.Patch, path, tenant.ApiKey, new { blocked = false }))

@@ -148,15 +148,16 @@ public sealed class PendingLoginGrain(
         if (login.LinkToUserId is { } linkTo)
         {
             // Never moved from another user: of two links of one identity at once, the identity grain lets one win.
-            if (await identityGrain.ClaimAsync(login.Tenant, identity, linkTo) != linkTo)
+            var claim = await identityGrain.ClaimAsync(login.Tenant, identity, linkTo);
+            if (claim.UserId != linkTo)
                 return await RefuseAsync(login, connector, upstream.Tokens, "identity already linked to another user");
             userId = linkTo;
             signedIn = await GrainFactory.User(userId).SignInAsync(SignInAs(userId, create: false));
-            if (signedIn == SignInOutcome.Gone)
-            {
+            // A user deleted or blocked since the link was asked for does not keep an identity this login gave it.
+            if (signedIn != SignInOutcome.Started && claim.IsNew)
                 await identityGrain.ReleaseAsync(login.Tenant, userId);
+            if (signedIn == SignInOutcome.Gone)
                 return await RefuseAsync(login, connector, upstream.Tokens, "the user to link to no longer exists");
-            }
         }
         else
         {

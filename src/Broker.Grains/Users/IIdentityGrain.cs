@@ -13,8 +13,9 @@ public interface IIdentityGrain : IGrainWithStringKey
     /// <summary>The identity's user; at its first login (or after it was unlinked or its user deleted), a new user id.</summary>
     Task<IdentityOwner> ResolveAsync(TenantRef tenant, IdentityRef identity);
 
-    /// <summary>Gives the identity to <paramref name="userId"/> unless another user owns it; returns the owner afterwards.</summary>
-    Task<string> ClaimAsync(TenantRef tenant, IdentityRef identity, string userId);
+    /// <summary>Gives the identity to <paramref name="userId"/> unless another user owns it; returns the owner afterwards
+    /// (<see cref="IdentityOwner.IsNew"/> when this call gave it).</summary>
+    Task<IdentityOwner> ClaimAsync(TenantRef tenant, IdentityRef identity, string userId);
 
     /// <summary>Frees the identity if <paramref name="userId"/> owns it: its next login makes a new user.</summary>
     Task ReleaseAsync(TenantRef tenant, string userId);
@@ -24,6 +25,6 @@ public interface IIdentityGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable]
 public sealed record IdentityRef(string Connection, string Subject);
 
-/// <param name="IsNew">The user id was made by this call: its user does not exist yet.</param>
+/// <param name="IsNew">This call gave the identity to the user (at a resolve: a new user id, whose user does not exist yet).</param>
 [GenerateSerializer, Immutable]
 public sealed record IdentityOwner(string UserId, bool IsNew);

@@ -22,17 +22,15 @@ public sealed class IdentityGrain(
     {
         if (Owner(tenant) is { } owner)
             return new IdentityOwner(owner, IsNew: false);
-        var userId = UserIds.New();
-        var after = await ClaimAsync(tenant, identity, userId);
-        return new IdentityOwner(after, IsNew: after == userId);
+        return await ClaimAsync(tenant, identity, UserIds.New());
     }
 
-    public async Task<string> ClaimAsync(TenantRef tenant, IdentityRef identity, string userId)
+    public async Task<IdentityOwner> ClaimAsync(TenantRef tenant, IdentityRef identity, string userId)
     {
         for (var attempt = 1; ; attempt++)
         {
             if (Owner(tenant) is { } owner)
-                return owner;
+                return new IdentityOwner(owner, IsNew: false);
             state.State = new IdentityState
             {
                 TenantId = tenant.Id, TenantIncarnation = tenant.Incarnation,
@@ -42,7 +40,7 @@ public sealed class IdentityGrain(
             try
             {
                 await state.WriteStateAsync();
-                return userId;
+                return new IdentityOwner(userId, IsNew: true);
             }
             catch (InconsistentStateException) when (attempt < 5)
             {

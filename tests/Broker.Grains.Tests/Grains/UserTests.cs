@@ -129,6 +129,22 @@ public sealed class UserTests
     }
 
     [Fact]
+    public async Task A_link_completed_after_the_user_was_blocked_is_refused_and_leaves_the_identity_free()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var ada = await SignInAsync(kit, Ada);
+        kit.Provider.User = Bob;
+        var (state, callback) = await kit.AuthorizeAsync(linkToUserId: ada.UserId);
+        await kit.Grains.User(ada.UserId).SetBlockedAsync(kit.Tenant, true);
+
+        var refused = Assert.IsType<CompleteLoginResult.AppError>(await kit.Grains.PendingLogin(state).CompleteAsync(kit.Tenant, callback));
+
+        Assert.Equal(("access_denied", "user blocked"), (refused.Error, refused.Description));
+        Assert.Single((await kit.Grains.User(ada.UserId).GetAsync(kit.Tenant))!.Identities);
+        Assert.NotEqual(ada.UserId, (await SignInAsync(kit, Bob)).UserId);
+    }
+
+    [Fact]
     public async Task Two_links_of_one_identity_to_two_users_at_once_through_two_silos_exactly_one_wins()
     {
         await using var kit = await BrokerGrainsKit.StartAsync(silos: 2);
