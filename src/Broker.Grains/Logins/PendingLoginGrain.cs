@@ -164,9 +164,8 @@ public sealed class PendingLoginGrain(
             // A user deleted between the two calls leaves the identity naming it: freed, the next round makes a new user.
             for (var attempt = 1; ; attempt++)
             {
-                var owner = await identityGrain.ResolveAsync(login.Tenant, identity);
-                userId = owner.UserId;
-                signedIn = await GrainFactory.User(userId).SignInAsync(SignInAs(userId, owner.IsNew));
+                userId = (await identityGrain.ResolveAsync(login.Tenant, identity)).UserId;
+                signedIn = await GrainFactory.User(userId).SignInAsync(SignInAs(userId, create: true));
                 if (signedIn != SignInOutcome.Gone || attempt == 3)
                     break;
                 await identityGrain.ReleaseAsync(login.Tenant, userId);

@@ -13,7 +13,8 @@ namespace Broker.Grains.Users;
 public interface IUserGrain : IGrainWithStringKey
 {
     /// <summary>A login through one of its identities: starts the session unless the user is blocked. With
-    /// <see cref="SignIn.Create"/> the user is made at its first login; without it, a user that does not exist is <see cref="SignInOutcome.Gone"/>.</summary>
+    /// <see cref="SignIn.Create"/> an id never used becomes the user (two first logins of one identity may both
+    /// arrive with it); a deleted user, or without it one that does not exist, is <see cref="SignInOutcome.Gone"/>.</summary>
     Task<SignInOutcome> SignInAsync(SignIn signIn);
 
     /// <summary>The user with its identities and its count of active sessions; null when no such user for this tenant.</summary>

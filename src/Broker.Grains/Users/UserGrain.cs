@@ -45,8 +45,7 @@ public sealed class UserGrain(
             identity.LastLoginAt = now;
             identity.Profile = signIn.Session.User;
             State.Sessions.Add(new UserSession { Id = signIn.SessionId, Connection = signIn.Identity.Connection, Subject = signIn.Identity.Subject });
-        }, GrainFactory.Session(signIn.SessionId).StartAsync(signIn.Session));
-        await directory.UpsertAsync(signIn.Tenant, Summary());
+        }, () => Task.WhenAll(GrainFactory.Session(signIn.SessionId).StartAsync(signIn.Session), directory.UpsertAsync(signIn.Tenant, Summary())));
         if (linked)
             await events.TryAppendAsync(logger, signIn.Tenant, EventTypes.IdentityLinked, signIn.Identity.Connection, Id, signIn.SessionId,
                 new JsonObject { ["subject"] = signIn.Identity.Subject });
@@ -82,7 +81,15 @@ public sealed class UserGrain(
         if (!IsUserOf(tenant))
             return false;
         await EndSessionsAsync(tenant, State.Sessions);
-        await ForgetCoreAsync(tenant);
+        await ReleaseIdentitiesAsync(tenant);
+        await UpdateAsync(() =>
+        {
+            State.Deleted = true;
+            State.Blocked = false;
+            State.Identities.Clear();
+            State.Sessions.Clear();
+        });
+        await directory.RemoveAsync(Id);
         await events.TryAppendAsync(logger, tenant, EventTypes.UserDeleted, userId: Id);
         return true;
     }
@@ -133,18 +140,25 @@ public sealed class UserGrain(
 
     public async Task ForgetAsync(TenantRef tenant)
     {
-        if (IsUserOf(tenant))
+        // A deleted user's mark goes too.
+        if (state.RecordExists && State.TenantId == tenant.Id && State.TenantIncarnation == tenant.Incarnation)
             await ForgetCoreAsync(tenant);
         else
             await directory.RemoveAsync(Id); // a row whose user is gone must not keep the tenant's clean-up waiting
     }
 
+    /// <summary>The tenant's life is over: nothing can resolve to this id again, so no mark is kept.</summary>
     private async Task ForgetCoreAsync(TenantRef tenant)
+    {
+        await ReleaseIdentitiesAsync(tenant);
+        await state.ClearStateAsync();
+        await directory.RemoveAsync(Id);
+    }
+
+    private async Task ReleaseIdentitiesAsync(TenantRef tenant)
     {
         foreach (var identity in State.Identities)
             await GrainFactory.Identity(tenant, new IdentityRef(identity.Connection, identity.Subject)).ReleaseAsync(tenant, Id);
-        await state.ClearStateAsync();
-        await directory.RemoveAsync(Id);
     }
 
     /// <summary>Ends the sessions (revoked, upstream tokens revoked as DELETE does), a few at a time: each may
@@ -156,24 +170,19 @@ public sealed class UserGrain(
     }
 
     /// <summary>Applies <paramref name="change"/> and writes it; on a lost write race, reads the winner's state
-    /// and applies it again. <paramref name="alongside"/> runs at the same time as the first write.</summary>
-    private async Task UpdateAsync(Action change, Task? alongside = null)
+    /// and applies it again. <paramref name="alongside"/> (a login's session start and directory row, which need
+    /// not wait for the write) runs once, after the first change, at the same time as its write.</summary>
+    private async Task UpdateAsync(Action change, Func<Task>? alongside = null)
     {
+        Task? started = null;
         for (var attempt = 1; ; attempt++)
         {
             change();
             try
             {
                 var write = state.WriteStateAsync();
-                if (alongside is not null)
-                {
-                    await Task.WhenAll(write, alongside);
-                    alongside = null;
-                }
-                else
-                {
-                    await write;
-                }
+                started ??= alongside?.Invoke();
+                await (started is null ? write : Task.WhenAll(write, started));
                 return;
             }
             catch (InconsistentStateException) when (attempt < 5)
@@ -183,7 +192,8 @@ public sealed class UserGrain(
         }
     }
 
-    private bool IsUserOf(TenantRef tenant) => state.RecordExists && State.TenantId == tenant.Id && State.TenantIncarnation == tenant.Incarnation;
+    private bool IsUserOf(TenantRef tenant) =>
+        state.RecordExists && !State.Deleted && State.TenantId == tenant.Id && State.TenantIncarnation == tenant.Incarnation;
 
     /// <summary>The name, e-mail and picture are those of the identity that signed in last.</summary>
     private UserSummary Summary()

@@ -10,6 +10,10 @@ public sealed class UserState
     public string TenantIncarnation { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
     public bool Blocked { get; set; }
+
+    /// <summary>A deleted user keeps only this mark, so that a login that resolved its id just before the
+    /// deletion cannot make it again: only an id never used can become a user.</summary>
+    public bool Deleted { get; set; }
     public List<UserIdentity> Identities { get; set; } = [];
     public List<UserSession> Sessions { get; set; } = [];
 

@@ -37,6 +37,30 @@ public sealed class UserTests
     }
 
     [Fact]
+    public async Task Two_first_logins_of_one_identity_at_once_on_two_silos_are_one_user()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync(silos: 2);
+        for (var round = 0; round < 10; round++)
+        {
+            kit.Provider.User = Ada with { Subject = $"ada-{round}" };
+            var (first, firstCallback) = await kit.AuthorizeAsync();
+            var (second, secondCallback) = await kit.AuthorizeAsync();
+
+            var outcomes = await Task.WhenAll(
+                kit.GrainsOn(0).PendingLogin(first).CompleteAsync(kit.Tenant, firstCallback),
+                kit.GrainsOn(1).PendingLogin(second).CompleteAsync(kit.Tenant, secondCallback));
+
+            var views = new List<SessionView>();
+            foreach (var outcome in outcomes)
+                views.Add((await kit.RedeemAsync(Assert.IsType<CompleteLoginResult.Success>(outcome).HandoffCode))!);
+            Assert.Equal(views[0].User.Id, views[1].User.Id);
+            var sessions = await kit.Grains.User(views[0].User.Id).ListSessionsAsync(kit.Tenant);
+            Assert.Equal(views.Select(v => v.SessionId).Order(), sessions!.Select(s => s.SessionId).Order());
+        }
+        Assert.Equal(10, (await kit.SiloService<IUserDirectory>().ListAsync(kit.Tenant, new UserQuery(null, null, 100, null))).Items.Count);
+    }
+
+    [Fact]
     public async Task Blocking_ends_every_session_revoked_upstream_and_refuses_logins_until_unblocked()
     {
         await using var kit = await BrokerGrainsKit.StartAsync();
@@ -142,6 +166,24 @@ public sealed class UserTests
         Assert.Equal(("access_denied", "user blocked"), (refused.Error, refused.Description));
         Assert.Single((await kit.Grains.User(ada.UserId).GetAsync(kit.Tenant))!.Identities);
         Assert.NotEqual(ada.UserId, (await SignInAsync(kit, Bob)).UserId);
+    }
+
+    [Fact]
+    public async Task A_link_completed_after_the_user_was_deleted_is_refused_and_never_brings_the_user_back()
+    {
+        await using var kit = await BrokerGrainsKit.StartAsync();
+        var ada = await SignInAsync(kit, Ada);
+        kit.Provider.User = Bob;
+        var (state, callback) = await kit.AuthorizeAsync(linkToUserId: ada.UserId);
+        Assert.True(await kit.Grains.User(ada.UserId).DeleteAsync(kit.Tenant));
+
+        var refused = Assert.IsType<CompleteLoginResult.AppError>(await kit.Grains.PendingLogin(state).CompleteAsync(kit.Tenant, callback));
+
+        Assert.Equal(("access_denied", "the user to link to no longer exists"), (refused.Error, refused.Description));
+        Assert.Null(await kit.Grains.User(ada.UserId).GetAsync(kit.Tenant));
+        var bob = await SignInAsync(kit, Bob);
+        var adaAgain = await SignInAsync(kit, Ada);
+        Assert.Equal(3, new[] { ada.UserId, bob.UserId, adaAgain.UserId }.Distinct().Count());
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Broker.Grains.Logins;
 using Broker.Grains.Security;
 using Broker.Grains.Sessions;
 using Broker.Grains.Tenants;
+using Broker.Grains.Users;
 using Broker.Testing.Upstreams;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
@@ -70,7 +71,7 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
         // A real "now", so the fake's id_tokens pass validation; tests move it forward.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var provider = await FakeOidcProvider.StartAsync(clock);
-        var setup = new Setup(clock, provider, new EphemeralDataProtectionProvider(), new MemorySessionIndex(), storage, services, wakeupsFollowClock,
+        var setup = new Setup(clock, provider, new EphemeralDataProtectionProvider(), new MemorySessionIndex(), new MemoryUserDirectory(), storage, services, wakeupsFollowClock,
             "broker-" + Guid.NewGuid().ToString("N")[..8]);
         var kit = new BrokerGrainsKit(clock, provider, await setup.DeployAsync(silos), setup.Index) { _setup = setup };
         var tenant = kit.Grains.Tenant(kit.TenantId);
@@ -95,7 +96,7 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
 
     /// <summary>What every cluster of one kit shares.</summary>
     private sealed record Setup(
-        FakeTimeProvider Clock, FakeOidcProvider Provider, IDataProtectionProvider Keys, MemorySessionIndex Index,
+        FakeTimeProvider Clock, FakeOidcProvider Provider, IDataProtectionProvider Keys, MemorySessionIndex Index, MemoryUserDirectory Users,
         Action<ISiloBuilder>? Storage, Action<IServiceCollection>? Services, bool WakeupsFollowClock, string ServiceId)
     {
         public async Task<InProcessTestCluster> DeployAsync(int silos)
@@ -115,6 +116,8 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
                 host.Services.AddKeyedSingleton<TimeProvider>(ReminderTimeProviderNames.Reminders, wakeupClock);
                 host.Services.AddSingleton(Keys);
                 host.Services.AddSingleton<ISessionIndex>(Index);
+                // One directory for every silo, as PostgreSQL's is; Memory's is per process.
+                host.Services.AddSingleton<IUserDirectory>(Users);
                 host.Services.AddBrokerGrains(
                     new BrokerGrainOptions { PublicBaseUrl = new Uri("https://broker.example/"), UpstreamCallTimeout = TimeSpan.FromSeconds(2) },
                     new ConnectorOptions
