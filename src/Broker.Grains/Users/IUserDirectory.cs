@@ -19,7 +19,7 @@ public sealed record UserPage(IReadOnlyList<UserSummary> Items, long? Next);
 /// The tenant's user directory, for <c>GET .../users</c>: a question no grain can answer, so each user grain
 /// writes its summary here after every change it makes (login, link, unlink, block, delete). Users keep the
 /// position they were first written at, so paging is stable while users are added. Memory keeps it in the
-/// process; PostgreSQL in the tables <c>broker_users</c> and <c>broker_user_identities</c>.
+/// process; PostgreSQL in the table <c>broker_users</c>.
 /// </summary>
 public interface IUserDirectory
 {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Broker.Grains.Tenants;
 using Broker.Grains.Users;
 using Npgsql;
@@ -6,26 +5,25 @@ using NpgsqlTypes;
 
 namespace Broker.Silo.Postgres;
 
-/// <summary>The user directory in the tables <c>broker_users</c> and <c>broker_user_identities</c> (migration 9).</summary>
+/// <summary>The user directory in the table <c>broker_users</c> (migration 9), one row per user.</summary>
 public sealed class PostgresUserDirectory(NpgsqlDataSource dataSource) : IUserDirectory
 {
     public async Task UpsertAsync(TenantRef tenant, UserSummary user)
     {
-        // One batch, one implicit transaction: a reader never sees the user without its identities.
-        await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Command("""
-            INSERT INTO broker_users (user_id, tenant_id, incarnation, name, email, avatar_url, blocked, created_at, last_login_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO broker_users (user_id, tenant_id, incarnation, name, email, avatar_url, blocked, created_at, last_login_at, connections, subjects)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, email = excluded.email, avatar_url = excluded.avatar_url,
-                blocked = excluded.blocked, last_login_at = excluded.last_login_at
-            """, user.Id, tenant.Id, tenant.Incarnation, Text(user.Name), Text(user.Email), Text(user.AvatarUrl), user.Blocked, user.CreatedAt,
-            new NpgsqlParameter { Value = (object?)user.LastLoginAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz }));
-        batch.BatchCommands.Add(Command("DELETE FROM broker_user_identities WHERE user_id = $1", user.Id));
-        batch.BatchCommands.Add(Command("""
-            INSERT INTO broker_user_identities (user_id, ordinal, connection, subject)
-            SELECT $1, i.ordinal, i.connection, i.subject FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS i (connection, subject, ordinal)
-            """, user.Id, user.Identities.Select(i => i.Connection).ToArray(), user.Identities.Select(i => i.Subject).ToArray()));
-        await batch.ExecuteNonQueryAsync();
+                blocked = excluded.blocked, last_login_at = excluded.last_login_at, connections = excluded.connections, subjects = excluded.subjects
+            """);
+        foreach (var value in new object[]
+        {
+            user.Id, tenant.Id, tenant.Incarnation, Text(user.Name), Text(user.Email), Text(user.AvatarUrl), user.Blocked, user.CreatedAt,
+            new NpgsqlParameter { Value = (object?)user.LastLoginAt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            user.Identities.Select(i => i.Connection).ToArray(), user.Identities.Select(i => i.Subject).ToArray(),
+        })
+            command.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value });
+        await command.ExecuteNonQueryAsync();
     }
 
     public async Task RemoveAsync(string userId)
@@ -40,16 +38,14 @@ public sealed class PostgresUserDirectory(NpgsqlDataSource dataSource) : IUserDi
         // q is three index lookups (name and e-mail prefixes, the exact subject) whose users are then ordered;
         // as one OR over the tenant's rows it was a scan of all of them.
         await using var command = dataSource.CreateCommand("""
-            SELECT u.position, u.user_id, u.name, u.email, u.avatar_url, u.blocked, u.created_at, u.last_login_at,
-                   coalesce((SELECT json_agg(json_build_array(i.connection, i.subject) ORDER BY i.ordinal)
-                             FROM broker_user_identities i WHERE i.user_id = u.user_id), '[]')::text
+            SELECT u.position, u.user_id, u.name, u.email, u.avatar_url, u.blocked, u.created_at, u.last_login_at, u.connections, u.subjects
             FROM broker_users u
             WHERE u.tenant_id = $1 AND u.incarnation = $2 AND u.position > $3
-              AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM broker_user_identities i WHERE i.user_id = u.user_id AND i.connection = $4))
+              AND ($4::text IS NULL OR u.connections @> ARRAY[$4::text])
               AND ($5::text IS NULL OR u.user_id IN (
                     SELECT n.user_id FROM broker_users n WHERE n.tenant_id = $1 AND n.incarnation = $2 AND lower(n.name) LIKE lower($6)
                     UNION ALL SELECT e.user_id FROM broker_users e WHERE e.tenant_id = $1 AND e.incarnation = $2 AND lower(e.email) LIKE lower($6)
-                    UNION ALL SELECT i.user_id FROM broker_user_identities i WHERE i.subject = $5))
+                    UNION ALL SELECT s.user_id FROM broker_users s WHERE s.subjects @> ARRAY[$5::text]))
             ORDER BY u.position
             LIMIT $7
             """);
@@ -61,7 +57,7 @@ public sealed class PostgresUserDirectory(NpgsqlDataSource dataSource) : IUserDi
         while (await reader.ReadAsync())
         {
             last = reader.GetInt64(0);
-            var identities = JsonSerializer.Deserialize<string[][]>(reader.GetString(8))!.Select(i => new IdentityRef(i[0], i[1])).ToList();
+            var identities = reader.GetFieldValue<string[]>(8).Zip(reader.GetFieldValue<string[]>(9), (c, s) => new IdentityRef(c, s)).ToList();
             users.Add(new UserSummary(reader.GetString(1), NullableString(reader, 2), NullableString(reader, 3), NullableString(reader, 4), reader.GetBoolean(5),
                 reader.GetFieldValue<DateTimeOffset>(6), reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7), identities));
         }
@@ -75,11 +71,4 @@ public sealed class PostgresUserDirectory(NpgsqlDataSource dataSource) : IUserDi
 
     private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
-    private static NpgsqlBatchCommand Command(string sql, params object[] values)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
-            command.Parameters.Add(value as NpgsqlParameter ?? new NpgsqlParameter { Value = value });
-        return command;
-    }
 }

@@ -217,7 +217,7 @@ public sealed class PostgresBrokerGrainsTests(ITestOutputHelper output) : IAsync
         // A database from before the directory: the table and its migration are not there yet. Migrating
         // finds the active tenants in their grain state, not the deleted one's tombstone.
         // (The migrations after 7 go too: a database of that version had none of them.)
-        await using (var command = _dataSource.CreateCommand("DROP TABLE broker_tenants; DROP TABLE broker_events; DROP TABLE broker_user_identities; DROP TABLE broker_users; DELETE FROM broker_schema_migrations WHERE version >= 7"))
+        await using (var command = _dataSource.CreateCommand("DROP TABLE broker_tenants; DROP TABLE broker_events; DROP TABLE broker_users; DELETE FROM broker_schema_migrations WHERE version >= 7"))
             await command.ExecuteNonQueryAsync();
         Assert.Contains(7, await new PostgresMigrator(_dataSource).MigrateAsync());
         Assert.Equal(expected, await directory.ListAsync(null, 10));
