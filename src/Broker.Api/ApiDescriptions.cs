@@ -53,6 +53,11 @@ public static class ApiDescriptions
         ["DeleteUser"] = new("Delete a user: its sessions end (revoked upstream), its profile and identities are forgotten; an identity that signs in again is a new user", null, [400, 401, 404]),
         ["UnlinkIdentity"] = new("Unlink one identity (subject percent-encoded) from a user and end its sessions; its next login makes a new user", null, [400, 401, 404, 409]),
         ["CreateLink"] = new("A one-time browser URL (10 minutes) that signs in at another connection and links that identity to the session's user", typeof(LinkBody), [400, 401, 404, 409, 413, 503]),
+        ["PutClient"] = new("Register (201) or replace (200) an app client of the tenant's OpenID Provider; the answer holds clientSecret only when this call made one", typeof(AppClientBody), [400, 401, 404, 409, 413]),
+        ["ListClients"] = new("List the tenant's app clients by id (never a secret)", null, [400, 401, 404]),
+        ["GetClient"] = new("Read an app client (never its secret)", null, [400, 401, 404]),
+        ["DeleteClient"] = new("Delete an app client", null, [400, 401, 404]),
+        ["RotateClientSecret"] = new("A new secret for a confidential app client, shown once; the old one stops working at once", null, [400, 401, 404, 409]),
         ["CallUpstream"] = new("Call the provider's API with the session's token; the provider's answer is relayed as it came", typeof(UpstreamEndpoints.UpstreamBody), [400, 401, 404, 409, 413, 502], Success: [200]),
         ["Login"] = new("Browser: begin a login; redirects (302) to the provider, or shows a page (200) to choose a connection", null, [400, 404, 429], Browser: true, Success: [200, 302]),
         ["Callback"] = new("Browser: the provider's redirect back; redirects (302) to the app's return URL with a hand-off code or an error", null, [400, 404, 429], Browser: true, Success: [302]),
@@ -77,6 +82,7 @@ public static class ApiDescriptions
         [typeof(SessionPolicyBody)] = [],
         [typeof(PatchUserBody)] = ["blocked"],
         [typeof(LinkBody)] = ["connection"],
+        [typeof(AppClientBody)] = ["redirectUris"],
         [typeof(EndpointsBody)] = [],
     };
 

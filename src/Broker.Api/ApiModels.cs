@@ -203,3 +203,26 @@ public sealed record LinkBody(string? Connection, string? ReturnTo, string? Stat
 
 /// <summary>A one-time browser URL that signs in at another connection and links that identity to the session's user.</summary>
 public sealed record LinkResponse(string LoginUrl, DateTimeOffset ExpiresAt);
+
+/// <summary>An app client as the API shows it; never its secret.</summary>
+public sealed record AppClientResponse(
+    string Id, string? DisplayName, IReadOnlyList<string> RedirectUris, IReadOnlyList<string> PostLogoutRedirectUris,
+    string TokenEndpointAuthMethod, IReadOnlyList<string> Connections, bool OfflineAccess, bool HasClientSecret, DateTimeOffset CreatedAt)
+{
+    public static AppClientResponse From(AppClientView v) => new(
+        v.Client.Id, v.Client.DisplayName, v.Client.RedirectUris, v.Client.PostLogoutRedirectUris,
+        v.Client.TokenEndpointAuthMethod, v.Client.Connections, v.Client.OfflineAccess, v.HasClientSecret, v.CreatedAt);
+}
+
+/// <summary>The answer of a PUT that made a secret: the client and its secret, shown this once.</summary>
+public sealed record AppClientWithSecretResponse(
+    string Id, string? DisplayName, IReadOnlyList<string> RedirectUris, IReadOnlyList<string> PostLogoutRedirectUris,
+    string TokenEndpointAuthMethod, IReadOnlyList<string> Connections, bool OfflineAccess, bool HasClientSecret, DateTimeOffset CreatedAt,
+    string ClientSecret)
+{
+    public static AppClientWithSecretResponse From(AppClientView v, string secret) => new(
+        v.Client.Id, v.Client.DisplayName, v.Client.RedirectUris, v.Client.PostLogoutRedirectUris,
+        v.Client.TokenEndpointAuthMethod, v.Client.Connections, v.Client.OfflineAccess, v.HasClientSecret, v.CreatedAt, secret);
+}
+
+public sealed record ClientSecretResponse(string ClientSecret);

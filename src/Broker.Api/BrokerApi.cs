@@ -80,6 +80,7 @@ public static class BrokerApi
         routes.MapEventEndpoints();
         routes.MapUserEndpoints();
         routes.MapLinkEndpoints();
+        routes.MapClientEndpoints();
         routes.MapLoginEndpoints();
         if (options.DevIdpEnabled)
             routes.MapDevIdp();

@@ -43,9 +43,9 @@ public static class ConnectionEndpoints
         var view = ConnectionResponse.From(config);
         return await grains.Tenant(tenant).PutConnectionAsync(config) switch
         {
-            PutConnectionResult.Created => TypedResults.Created($"/api/tenants/{tenant}/connections/{connection}", view),
-            PutConnectionResult.Replaced => TypedResults.Ok(view),
-            PutConnectionResult.LimitReached => Problems.LimitReached($"A tenant has at most {TenantLimits.Connections} connections."),
+            PutOutcome.Created => TypedResults.Created($"/api/tenants/{tenant}/connections/{connection}", view),
+            PutOutcome.Replaced => TypedResults.Ok(view),
+            PutOutcome.LimitReached => Problems.LimitReached($"A tenant has at most {TenantLimits.Connections} connections."),
             _ => Problems.NotFound("tenant"),
         };
     }

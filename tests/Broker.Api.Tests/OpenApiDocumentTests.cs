@@ -81,7 +81,7 @@ public sealed class OpenApiDocumentTests : IDisposable
         var method = new HttpMethod(op.Method);
         string Path(string? tenant = null, string? session = null) => op.Path
             .Replace("{tenant}", tenant ?? w.Tenant.Id).Replace("{connection}", "dev")
-            .Replace("{session}", session ?? w.SessionId).Replace("{user}", w.UserId).Replace("{key}", w.KeyId).Replace("{subject}", "carol");
+            .Replace("{session}", session ?? w.SessionId).Replace("{user}", w.UserId).Replace("{key}", w.KeyId).Replace("{subject}", "carol").Replace("{client}", "app");
         object? Body() => op.Name switch
         {
             "CreateTenant" => new { id = TestApi.NewId(), displayName = "X", returnUrls = Array.Empty<string>() },
@@ -90,6 +90,7 @@ public sealed class OpenApiDocumentTests : IDisposable
             "CallUpstream" => new { method = "GET", path = "userinfo" },
             "PatchUser" => new { blocked = false },
             "CreateLink" => new { connection = "dev" },
+            "PutClient" => new { redirectUris = new[] { "https://app.example/cb" } },
             _ => null,
         };
         var bearer = op.Path.StartsWith("/admin", StringComparison.Ordinal) ? TestApi.Admin : w.Tenant.ApiKey;
@@ -116,6 +117,10 @@ public sealed class OpenApiDocumentTests : IDisposable
             ("PatchTenant", 409) => await Send(Path(), bearer, "{\"returnUrls\":[" + string.Join(',', Enumerable.Range(0, 51).Select(i => $"\"https://a.example/{i}\"")) + "]}"),
             ("PutConnection", 409) => await RepeatAsync(() => _api.SendAsync(method, $"/api/tenants/{w.Spare.Id}/connections/c{Guid.NewGuid():N}", w.Spare.ApiKey, Body()), HttpStatusCode.Conflict),
             ("GetSessionToken" or "RefreshSession" or "CallUpstream" or "IntrospectSession" or "CreateLink", 409) => await Send(Path(session: w.EndedSessionId), bearer, Body()),
+            ("PutClient", 201) => await Send(Path().Replace("/app", $"/fresh-{Guid.NewGuid():N}"), bearer, Body()),
+            ("PutClient", 409) => await RepeatAsync(() => _api.SendAsync(method, $"/api/tenants/{w.Spare.Id}/clients/c{Guid.NewGuid():N}", w.Spare.ApiKey, Body()), HttpStatusCode.Conflict, times: 110),
+            ("DeleteClient", 204) => await Send(Path().Replace("/app", "/old"), bearer),
+            ("RotateClientSecret", 409) => await Send(Path().Replace("/app", "/spa"), bearer),
             ("UnlinkIdentity", 409) => await Send(Path(), bearer), // carol's only identity
             ("UnlinkIdentity", 204) => await Send(await w.UserWithTwoIdentitiesAsync(), w.Spare.ApiKey),
             ("DeleteUser", 204) => await Send(Path().Replace(w.UserId, (await _api.SignInAndExchangeAsync(w.Tenant, "jill")).Exchange["user"]!["id"]!.GetValue<string>()), bearer),
@@ -172,9 +177,9 @@ public sealed class OpenApiDocumentTests : IDisposable
         return await _limited.SendAsync(HttpMethod.Post, $"/api/tenants/{tenant.Id}/sessions/exchange", tenant.ApiKey, new { code = second });
     }
 
-    private static async Task<HttpResponseMessage> RepeatAsync(Func<Task<HttpResponseMessage>> send, HttpStatusCode until)
+    private static async Task<HttpResponseMessage> RepeatAsync(Func<Task<HttpResponseMessage>> send, HttpStatusCode until, int times = 60)
     {
-        for (var i = 0; i < 60; i++)
+        for (var i = 0; i < times; i++)
         {
             var response = await send();
             if (response.StatusCode == until)
@@ -243,6 +248,9 @@ public sealed class OpenApiDocumentTests : IDisposable
                 endpoints = new { token = "http://127.0.0.1:9/token", userinfo = "http://127.0.0.1:9/userinfo", introspection = "http://127.0.0.1:9/introspect" },
                 apiBaseUrl = "http://localhost/docs/",
             })).EnsureSuccessStatusCode();
+            (await api.SendAsync(HttpMethod.Put, $"/api/tenants/{tenant.Id}/clients/app", tenant.ApiKey, new { redirectUris = new[] { "https://app.example/cb" } })).EnsureSuccessStatusCode();
+            (await api.SendAsync(HttpMethod.Put, $"/api/tenants/{tenant.Id}/clients/spa", tenant.ApiKey, new { redirectUris = new[] { "https://app.example/cb" }, tokenEndpointAuthMethod = "none" })).EnsureSuccessStatusCode();
+            (await api.SendAsync(HttpMethod.Put, $"/api/tenants/{tenant.Id}/clients/old", tenant.ApiKey, new { redirectUris = new[] { "https://app.example/cb" } })).EnsureSuccessStatusCode();
             // A provider whose discovery cannot be reached: a login (or a link) cannot begin there.
             (await api.SendAsync(HttpMethod.Put, $"/api/tenants/{broken.Id}/connections/gone", broken.ApiKey, new
             {

@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Broker.Grains.Clients;
 using Broker.Grains.Connectors;
 
 namespace Broker.Grains.Tenants;
@@ -51,7 +52,7 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<TenantView?> UpdateAsync(TenantPatch patch);
 
     /// <summary>Creates or replaces a connection; the caller has validated it. Null when the tenant does not exist.</summary>
-    Task<PutConnectionResult?> PutConnectionAsync(ConnectionConfig connection);
+    Task<PutOutcome?> PutConnectionAsync(ConnectionConfig connection);
 
     /// <summary>The connection with its secret decrypted, for the grains that call the upstream; never for a response.</summary>
     [ReadOnly]
@@ -71,11 +72,44 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>The provider's logout URL for a connection (jAccount, Authing, OIDC end_session), or null
     /// when it has none. For browser logout without a session, whose id_token could serve as a hint.</summary>
     Task<Uri?> BuildLogoutUrlAsync(string connectionId, string postLogoutRedirectUri);
+
+    /// <summary>Registers or replaces an app client of the OpenID Provider; the caller has validated it. Null when
+    /// the tenant does not exist.</summary>
+    Task<PutAppClientResult?> PutClientAsync(AppClient client);
+
+    [ReadOnly]
+    Task<AppClientView?> GetClientAsync(string clientId);
+
+    [ReadOnly]
+    Task<IReadOnlyList<AppClientView>?> ListClientsAsync();
+
+    Task<bool> DeleteClientAsync(string clientId);
+
+    /// <summary>A new secret for a confidential client; the old one stops working at once.</summary>
+    Task<RotateSecretResult> RotateClientSecretAsync(string clientId);
+
+    /// <summary>Whether <paramref name="secret"/> is the client's current secret (constant-time compare of hashes).</summary>
+    [ReadOnly]
+    Task<bool> CheckClientSecretAsync(string clientId, string secret);
 }
+
+/// <param name="ClientSecret">Set when this call made a secret (a new confidential client, or a public one turned
+/// confidential): shown this once.</param>
+[GenerateSerializer, Immutable]
+public sealed record PutAppClientResult(PutOutcome Outcome, AppClientView? Client, string? ClientSecret);
+
+[GenerateSerializer, Immutable]
+public sealed record AppClientView(AppClient Client, bool HasClientSecret, DateTimeOffset CreatedAt);
+
+public enum RotateSecretOutcome { Rotated, NotFound, PublicClient }
+
+[GenerateSerializer, Immutable]
+public sealed record RotateSecretResult(RotateSecretOutcome Outcome, string? ClientSecret = null);
 
 public enum TenantStatus { Unknown, Active, Deleted }
 
-public enum PutConnectionResult { Created, Replaced, LimitReached }
+/// <summary>What a PUT of a connection or an app client did.</summary>
+public enum PutOutcome { Created, Replaced, LimitReached }
 
 /// <summary>The key, shown once; null when the tenant holds <see cref="TenantLimits.ApiKeys"/> keys already.</summary>
 [GenerateSerializer, Immutable]

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Broker.Grains.Tenants;
 
 [GrainType("tenant")]
-public sealed class TenantGrain(
+public sealed partial class TenantGrain(
     [PersistentState("tenant", BrokerStorage.Name)] IPersistentState<TenantState> state,
     SecretProtector secrets,
     ConnectorFactory connectors,
@@ -104,13 +104,13 @@ public sealed class TenantGrain(
         return View();
     }
 
-    public async Task<PutConnectionResult?> PutConnectionAsync(ConnectionConfig connection)
+    public async Task<PutOutcome?> PutConnectionAsync(ConnectionConfig connection)
     {
         if (!IsActive)
             return null;
         var created = !State.Connections.ContainsKey(connection.Id);
         if (created && State.Connections.Count >= TenantLimits.Connections)
-            return PutConnectionResult.LimitReached;
+            return PutOutcome.LimitReached;
         State.Connections[connection.Id] = new StoredConnection
         {
             Config = connection with { ClientSecret = null },
@@ -119,7 +119,7 @@ public sealed class TenantGrain(
         await WriteAsync();
         await events.TryAppendAsync(logger, Ref, EventTypes.ConnectionChanged, connection.Id,
             detail: new() { ["created"] = created, ["type"] = connection.Type });
-        return created ? PutConnectionResult.Created : PutConnectionResult.Replaced;
+        return created ? PutOutcome.Created : PutOutcome.Replaced;
     }
 
     public Task<ConnectionConfig?> GetConnectionAsync(string connectionId) =>

@@ -10,4 +10,8 @@ public static class TenantLimits
     public const int Connections = 50;
     public const int ReturnUrls = 50;
     public const int ApiKeys = 10;
+    public const int AppClients = 100;
+
+    /// <summary>Per app client, for its redirect URIs and, apart, its post-logout redirect URIs.</summary>
+    public const int RedirectUris = 20;
 }

@@ -15,6 +15,15 @@ public sealed class TenantState
     public int RefreshLeadSeconds { get; set; } = 60;
     public int LifetimeSeconds { get; set; } = 86_400;
     public Dictionary<string, StoredConnection> Connections { get; set; } = [];
+    public Dictionary<string, StoredAppClient> Clients { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>An app client as stored: its registration and the SHA-256 hash of its secret (none for a public client).</summary>
+public sealed class StoredAppClient
+{
+    public required Clients.AppClient Client { get; set; }
+    public string? SecretHash { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

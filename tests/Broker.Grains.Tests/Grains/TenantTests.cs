@@ -97,8 +97,8 @@ public sealed class TenantTests
         var tenant = kit.Grains.Tenant(kit.TenantId);
         const string secret = "very-secret-client-secret-value";
 
-        Assert.Equal(PutConnectionResult.Created, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
-        Assert.Equal(PutConnectionResult.Replaced, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
+        Assert.Equal(PutOutcome.Created, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
+        Assert.Equal(PutOutcome.Replaced, await tenant.PutConnectionAsync(kit.Provider.OidcConnection() with { Id = "second", ClientSecret = secret }));
 
         var stored = (await kit.StoredJsonAsync<TenantState>("tenant", "tenant", "t:" + kit.TenantId))!;
         Assert.DoesNotContain(secret, stored);
