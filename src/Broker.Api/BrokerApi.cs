@@ -1,3 +1,4 @@
+using Broker.Api.Provider;
 using Broker.Api.Demo;
 using Broker.Api.DevIdp;
 using Microsoft.AspNetCore.Builder;
@@ -82,6 +83,7 @@ public static class BrokerApi
         routes.MapLinkEndpoints();
         routes.MapClientEndpoints();
         routes.MapLoginEndpoints();
+        routes.MapOpenIdProvider();
         if (options.DevIdpEnabled)
             routes.MapDevIdp();
         if (options.DemoEnabled)

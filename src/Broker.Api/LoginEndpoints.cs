@@ -84,7 +84,7 @@ public static class LoginEndpoints
 
     public static async Task<Results<RedirectHttpResult, ContentHttpResult>> CallbackAsync(
         string tenant, string? code, string? state, string? error, string? error_description,
-        HttpContext http, IGrainFactory grains, RateLimits limits, ILoggerFactory logs)
+        HttpContext http, IGrainFactory grains, RateLimits limits, BrokerGrainOptions options, ILoggerFactory logs)
     {
         using var permit = limits.Acquire(http, RateLimitedRoute.Callback);
         // A bad or missing state cannot be tied to a login, so there is nowhere safe to redirect (RFC 6749 §10.12).
@@ -112,12 +112,19 @@ public static class LoginEndpoints
             Log(logs).LogWarning("Callback for tenant {Tenant} rejected: {Reason}", tenant, ((CompleteLoginResult.Rejected)outcome).Reason);
             return BadRequest(http, "This sign-in response was already used, has expired, or is not valid. Start signing in again from the application.", back);
         }
-        // Checked again: the tenant may have removed the URL while the user was at the provider.
-        if (ReturnUrlPolicy.Match(returnTo, view.ReturnUrls) is null)
+        // Checked again: the tenant (or the OpenID Provider's app) may have removed the URL while the user was at the provider.
+        var clientId = outcome switch { CompleteLoginResult.Success s => s.ClientId, CompleteLoginResult.AppError e => e.ClientId, _ => null };
+        var stillRegistered = clientId is null
+            ? ReturnUrlPolicy.Match(returnTo, view.ReturnUrls) is not null
+            : (await tenantGrain.GetClientAsync(clientId))?.Client.RedirectUris.Contains(returnTo, StringComparer.Ordinal) == true;
+        if (!stillRegistered)
         {
             Log(logs).LogWarning("Callback for tenant {Tenant}: return URL no longer registered", tenant);
             return BadRequest(http, "The application's return address is no longer registered.");
         }
+        // An OpenID Provider answer names its issuer (RFC 9207), so the app can tell which provider answered.
+        if (clientId is not null)
+            parameters = [.. parameters, ("iss", options.Issuer(tenant))];
         return Redirect(http, ReturnUrlPolicy.Append(returnTo, parameters));
     }
 

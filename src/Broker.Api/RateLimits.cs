@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Broker.Api;
 
-public enum RateLimitedRoute { Login, Callback, Exchange }
+public enum RateLimitedRoute { Login, Callback, Exchange, Authorize, Token }
 
 /// <summary>
 /// Fixed-window budgets per minute (docs/design.md §5, §6): per client IP for login and callback, per

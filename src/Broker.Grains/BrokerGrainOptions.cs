@@ -41,4 +41,7 @@ public sealed record BrokerGrainOptions
     public TimeSpan UpstreamCallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public string CallbackUrl(string tenantId) => new Uri(PublicBaseUrl, $"t/{tenantId}/callback").ToString();
+
+    /// <summary>The tenant's OpenID Provider issuer, <c>{PublicBaseUrl}/t/{tenant}</c>, exactly (no trailing slash).</summary>
+    public string Issuer(string tenantId) => new Uri(PublicBaseUrl, $"t/{tenantId}").ToString();
 }

@@ -40,6 +40,11 @@ public static class GrainKeys
         return Get<IIdentityGrain>(grains, "identity", "i:" + Convert.ToHexStringLower(hash));
     }
 
+    public static Provider.IAuthorizationCodeGrain AuthorizationCode(this IGrainFactory grains, string code) =>
+        Get<Provider.IAuthorizationCodeGrain>(grains, "authorization-code", "o:" + code);
+
+    public static Provider.IGrantGrain Grant(this IGrainFactory grains, string grantId) => Get<Provider.IGrantGrain>(grains, "grant", "g:" + grantId);
+
     /// <param name="type">The grain's <c>[GrainType]</c>, which its interface's <c>[GrainInterfaceType]</c> repeats.</param>
     private static T Get<T>(IGrainFactory grains, string type, string key) =>
         (T)grains.GetGrain(GrainId.Create(type, key), GrainInterfaceType.Create(type));

@@ -27,6 +27,11 @@ public static class Pkce
     }
 
     /// <summary>Whether a verifier has the length and alphabet of RFC 7636 §4.1.</summary>
+    /// <summary>Whether <paramref name="verifier"/> is the one <paramref name="challenge"/> (S256) was made from.</summary>
+    public static bool Verifies(string verifier, string challenge) =>
+        IsValidVerifier(verifier) && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(ComputeChallenge(verifier)), System.Text.Encoding.ASCII.GetBytes(challenge));
+
     public static bool IsValidVerifier(string? verifier) =>
         verifier is { Length: >= 43 and <= 128 } && verifier.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~');
 }

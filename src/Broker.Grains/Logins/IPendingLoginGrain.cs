@@ -24,8 +24,11 @@ public interface IPendingLoginGrain : IGrainWithStringKey
 /// <param name="RedirectUri">The broker's callback URL for the tenant, as registered upstream.</param>
 /// <param name="LinkToUserId">Set for a link URL (docs/design.md §6 "Users and identities"): the identity that signs
 /// in is linked to this user, and the session made is this user's.</param>
+/// <param name="Oidc">Set for a login begun at the tenant's OpenID Provider (<c>/authorize</c>): it ends with an
+/// authorization code for that app, sent to <see cref="ReturnTo"/>, its redirect URI.</param>
 [GenerateSerializer, Immutable]
-public sealed record BeginLogin(TenantRef Tenant, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri, LoginHints? Hints = null, string? LinkToUserId = null);
+public sealed record BeginLogin(TenantRef Tenant, string ConnectionId, string ReturnTo, string? AppState, string RedirectUri, LoginHints? Hints = null,
+    string? LinkToUserId = null, Provider.OidcAuthorization? Oidc = null);
 
 [GenerateSerializer, Immutable]
 public abstract record BeginLoginResult
@@ -45,14 +48,15 @@ public abstract record BeginLoginResult
 [GenerateSerializer, Immutable]
 public abstract record CompleteLoginResult
 {
-    /// <summary>Back to the app with a one-time hand-off code.</summary>
+    /// <summary>Back to the app with a one-time hand-off code, or for an OpenID Provider login (<see cref="ClientId"/>
+    /// set) an authorization code.</summary>
     [GenerateSerializer, Immutable]
-    public sealed record Success(string ReturnTo, string HandoffCode, string? AppState) : CompleteLoginResult;
+    public sealed record Success(string ReturnTo, string HandoffCode, string? AppState, string? ClientId = null) : CompleteLoginResult;
 
     /// <summary>Back to the app with an RFC 6749 error code (§4.1.2.1), e.g. access_denied or server_error, and
     /// a description a person can read (never a secret, token or code).</summary>
     [GenerateSerializer, Immutable]
-    public sealed record AppError(string ReturnTo, string Error, string? AppState, string? Description = null) : CompleteLoginResult;
+    public sealed record AppError(string ReturnTo, string Error, string? AppState, string? Description = null, string? ClientId = null) : CompleteLoginResult;
 
     /// <summary>Unknown, replayed or expired state: an error page, never a redirect (docs/design.md §6).</summary>
     [GenerateSerializer, Immutable]

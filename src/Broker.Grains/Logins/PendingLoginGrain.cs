@@ -66,6 +66,7 @@ public sealed class PendingLoginGrain(
             Nonce = nonce,
             ConnectorData = redirect.ConnectorData,
             LinkToUserId = login.LinkToUserId,
+            Oidc = login.Oidc,
             CreatedAt = now,
             ExpiresAt = now + options.LoginLifetime,
         };
@@ -97,6 +98,15 @@ public sealed class PendingLoginGrain(
         DeactivateOnIdle();
 
         var result = await ExchangeAsync(login, callback);
+        if (login.Oidc is { } oidc)
+        {
+            result = result switch
+            {
+                CompleteLoginResult.Success success => success with { ClientId = oidc.ClientId },
+                CompleteLoginResult.AppError error => error with { ClientId = oidc.ClientId },
+                _ => result,
+            };
+        }
         CountLogin(login, result is CompleteLoginResult.Success ? "completed" : "failed");
         if (result is CompleteLoginResult.AppError failed)
         {
@@ -179,6 +189,13 @@ public sealed class PendingLoginGrain(
         if (signedIn == SignInOutcome.Blocked)
             return await RefuseAsync(login, connector, upstream.Tokens, "user blocked");
         await events.TryAppendAsync(logger, login.Tenant, EventTypes.LoginSucceeded, login.ConnectionId, userId, sessionId);
+        if (login.Oidc is { } oidc)
+        {
+            // The app of the OpenID Provider gets an authorization code; the session is its, with no hand-off code.
+            var authorizationCode = RandomIds.New();
+            await GrainFactory.AuthorizationCode(authorizationCode).IssueAsync(new Provider.CodeGrant(login.Tenant, oidc, sessionId, userId, time.GetUtcNow()));
+            return new CompleteLoginResult.Success(login.ReturnTo, authorizationCode, oidc.State);
+        }
         var code = handoffCodes.Create(new HandoffCode(login.Tenant, sessionId, time.GetUtcNow() + options.HandoffLifetime));
         return new CompleteLoginResult.Success(login.ReturnTo, code, login.AppState);
     }

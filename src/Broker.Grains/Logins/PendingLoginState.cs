@@ -18,6 +18,7 @@ public sealed class PendingLoginState
     public string Nonce { get; set; } = "";
     public byte[]? ConnectorData { get; set; }
     public string? LinkToUserId { get; set; }
+    public Provider.OidcAuthorization? Oidc { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
 

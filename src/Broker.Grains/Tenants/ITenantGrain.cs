@@ -91,7 +91,20 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>Whether <paramref name="secret"/> is the client's current secret (constant-time compare of hashes).</summary>
     [ReadOnly]
     Task<bool> CheckClientSecretAsync(string clientId, string secret);
+
+    /// <summary>The public keys the OpenID Provider signs with (the JWKS): the current one and those it replaced
+    /// less than a day ago. Makes the first key, or a new one when the current is 30 days old. Null when the
+    /// tenant does not exist.</summary>
+    Task<IReadOnlyList<PublicSigningKey>?> GetSigningKeysAsync();
+
+    /// <summary>Signs <paramref name="payload"/> (RS256, with the current key's <c>kid</c>) as a compact JWT; null when
+    /// the tenant is gone or is no longer the life <paramref name="incarnation"/>.</summary>
+    Task<string?> SignAsync(string incarnation, string payload, string type);
 }
+
+/// <summary>A public RSA key: base64url modulus and exponent, as a JWK carries them.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PublicSigningKey(string Kid, string Modulus, string Exponent);
 
 /// <param name="ClientSecret">Set when this call made a secret (a new confidential client, or a public one turned
 /// confidential): shown this once.</param>

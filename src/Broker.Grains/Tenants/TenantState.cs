@@ -16,6 +16,20 @@ public sealed class TenantState
     public int LifetimeSeconds { get; set; } = 86_400;
     public Dictionary<string, StoredConnection> Connections { get; set; } = [];
     public Dictionary<string, StoredAppClient> Clients { get; set; } = [];
+
+    /// <summary>The OpenID Provider's signing keys, newest last.</summary>
+    public List<StoredSigningKey> SigningKeys { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>An RS256 signing key of the tenant's OpenID Provider: the private key encrypted like every secret
+/// (PKCS#8, Data Protection), the public modulus and exponent in the clear for the JWKS.</summary>
+public sealed class StoredSigningKey
+{
+    public required string Kid { get; set; }
+    public required string ProtectedPrivateKey { get; set; }
+    public required string Modulus { get; set; }
+    public required string Exponent { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

@@ -27,14 +27,15 @@ public sealed class StorageHousekeeping(NpgsqlDataSource dataSource, ClusterSett
         }
     }
 
-    /// <summary>Deletes what is due; returns how many rows.</summary>
+    /// <summary>Deletes what is due; returns how many rows. An authorization code of the OpenID Provider lives 60 s;
+    /// its row is kept an hour so that a replay is still recognised (and revokes what the code gave).</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken = default)
     {
         try
         {
             await using var command = dataSource.CreateCommand("""
                 DELETE FROM orleansstorage
-                WHERE serviceid = $1 AND graintypestring = 'login' AND modifiedon < now() - interval '1 hour'
+                WHERE serviceid = $1 AND graintypestring IN ('login', 'authorization-code') AND modifiedon < now() - interval '1 hour'
                 """);
             command.Parameters.Add(new() { Value = cluster.ServiceId });
             var deleted = await command.ExecuteNonQueryAsync(cancellationToken);

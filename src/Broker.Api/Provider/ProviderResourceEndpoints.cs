@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using Broker.Grains;
+using Broker.Grains.Provider;
+using Broker.Grains.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace Broker.Api.Provider;
+
+/// <summary>
+/// What an app does with the provider's tokens: <c>/userinfo</c> (OIDC Core §5.3) with an access token, and, as the
+/// authenticated client, <c>/revoke</c> (RFC 7009) and <c>/introspect</c> (RFC 7662) of its own tokens. Every token
+/// is alive only while its grant and the broker session it came from are (docs/design.md §6 "OpenID Provider").
+/// </summary>
+public static class ProviderResourceEndpoints
+{
+    public static IEndpointRouteBuilder MapProviderResources(this IEndpointRouteBuilder group)
+    {
+        group.MapMethods("/userinfo", ["GET", "POST"], UserinfoAsync).WithName("ProviderUserinfo").DisableAntiforgery();
+        group.MapPost("/revoke", RevokeAsync).WithName("ProviderRevoke").DisableAntiforgery();
+        group.MapPost("/introspect", IntrospectAsync).WithName("ProviderIntrospect").DisableAntiforgery();
+        return group;
+    }
+
+    public static async Task<ContentHttpResult> UserinfoAsync(string tenant, HttpContext http, IGrainFactory grains, BrokerGrainOptions options)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        if (!Ids.IsTenantOrConnection(tenant) || await grains.Tenant(tenant).GetAsync() is not { } view)
+            return ProviderErrors.Error(http, "invalid_request", "No such tenant.", StatusCodes.Status404NotFound);
+        if (await ActiveGrantAsync(token, tenant, view.Ref, grains, options) is not ({ } grant, _)
+            || await grains.Session(grant.SessionId).GetAsync(view.Ref) is not { Status: "active" } session)
+        {
+            http.Response.Headers.WWWAuthenticate = token is null ? "Bearer" : "Bearer error=\"invalid_token\"";
+            return ProviderErrors.Error(http, "invalid_token", "The access token is not valid, has expired, or its sign-in has ended.", StatusCodes.Status401Unauthorized);
+        }
+        var claims = new JsonObject { ["sub"] = grant.UserId };
+        foreach (var (claim, value) in GrantGrain.ProfileClaims(session.User, grant.Scopes))
+            claims[claim] = value;
+        return ProviderErrors.Json(http, StatusCodes.Status200OK, claims);
+    }
+
+    /// <summary>Revokes the grant the token belongs to (its refresh token and every access token); answers 200 for
+    /// any token, known or not, as RFC 7009 §2.2 asks.</summary>
+    public static async Task<ContentHttpResult> RevokeAsync(string tenant, HttpContext http, IGrainFactory grains, BrokerGrainOptions options)
+    {
+        var (client, form, refused) = await AuthenticateAsync(tenant, http, grains);
+        if (refused is not null)
+            return refused;
+        var view = (await grains.Tenant(tenant).GetAsync())!;
+        if (await GrantOfAsync(form!["token"].FirstOrDefault(), tenant, grains, options) is { } grantId
+            && await grains.Grant(grantId).GetAsync(view.Ref) is { } grant && grant.ClientId == client!)
+            await grains.Grant(grantId).RevokeAsync(view.Ref);
+        return ProviderErrors.Json(http, StatusCodes.Status200OK, []);
+    }
+
+    public static async Task<ContentHttpResult> IntrospectAsync(string tenant, HttpContext http, IGrainFactory grains, BrokerGrainOptions options)
+    {
+        var (client, form, refused) = await AuthenticateAsync(tenant, http, grains);
+        if (refused is not null)
+            return refused;
+        var view = (await grains.Tenant(tenant).GetAsync())!;
+        var token = form!["token"].FirstOrDefault();
+        var inactive = new JsonObject { ["active"] = false };
+        if (await GrantOfAsync(token, tenant, grains, options) is not { } grantId
+            || await grains.Grant(grantId).GetAsync(view.Ref) is not { Active: true } grant || grant.ClientId != client)
+            return ProviderErrors.Json(http, StatusCodes.Status200OK, inactive);
+        var body = new JsonObject
+        {
+            ["active"] = true, ["client_id"] = grant.ClientId, ["sub"] = grant.UserId, ["scope"] = string.Join(' ', grant.Scopes),
+            ["iss"] = options.Issuer(tenant), ["sid"] = grant.SessionId,
+        };
+        if (await ProviderTokens.ReadAsync(token, tenant, "at+jwt", checkLifetime: true, grains, options) is { } jwt)
+        {
+            body["token_type"] = "Bearer";
+            body["aud"] = grant.ClientId;
+            body["exp"] = new DateTimeOffset(jwt.ValidTo).ToUnixTimeSeconds();
+            body["iat"] = new DateTimeOffset(jwt.IssuedAt).ToUnixTimeSeconds();
+        }
+        else if (token!.Contains('.') && token.Split('.').Length == 3)
+        {
+            return ProviderErrors.Json(http, StatusCodes.Status200OK, inactive); // an expired or foreign JWT
+        }
+        return ProviderErrors.Json(http, StatusCodes.Status200OK, body);
+    }
+
+    /// <summary>The grant of an access token (a valid JWT of this tenant: its <c>gid</c>) or of a refresh token (its prefix).</summary>
+    private static async Task<string?> GrantOfAsync(string? token, string tenant, IGrainFactory grains, BrokerGrainOptions options)
+    {
+        if (token is null)
+            return null;
+        if (token.Split('.') is [var grantId, var secret] && RandomIds.IsWellFormed(grantId) && RandomIds.IsWellFormed(secret))
+            return grantId;
+        var jwt = await ProviderTokens.ReadAsync(token, tenant, "at+jwt", checkLifetime: false, grains, options);
+        return jwt?.TryGetPayloadValue<string>("gid", out var gid) == true && RandomIds.IsWellFormed(gid) ? gid : null;
+    }
+
+    private static async Task<(GrantView?, string?)> ActiveGrantAsync(string? token, string tenant, Grains.Tenants.TenantRef life, IGrainFactory grains, BrokerGrainOptions options)
+    {
+        var jwt = await ProviderTokens.ReadAsync(token, tenant, "at+jwt", checkLifetime: true, grains, options);
+        if (jwt is null || !jwt.TryGetPayloadValue<string>("gid", out var gid) || !RandomIds.IsWellFormed(gid))
+            return (null, null);
+        var grant = await grains.Grant(gid).GetAsync(life);
+        return grant is { Active: true } ? (grant, gid) : (null, null);
+    }
+
+    private static async Task<(string? Client, IFormCollection? Form, ContentHttpResult? Refused)> AuthenticateAsync(string tenant, HttpContext http, IGrainFactory grains)
+    {
+        if (!http.Request.HasFormContentType)
+            return (null, null, ProviderErrors.Error(http, "invalid_request", "The body must be application/x-www-form-urlencoded."));
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        if (!Ids.IsTenantOrConnection(tenant) || await grains.Tenant(tenant).GetAsync() is null)
+            return (null, null, ProviderErrors.Error(http, "invalid_request", "No such tenant.", StatusCodes.Status404NotFound));
+        var auth = await ClientAuthentication.AuthenticateAsync(http.Request, form, grains.Tenant(tenant));
+        if (auth.Client is null)
+            return (null, null, ProviderErrors.InvalidClient(http, auth.Error!, auth.TriedBasic));
+        if (form["token"].Count != 1)
+            return (null, null, ProviderErrors.Error(http, "invalid_request", "token is required, once."));
+        return (auth.Client.Id, form, null);
+    }
+}
