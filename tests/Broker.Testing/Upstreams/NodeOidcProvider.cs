@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Broker.Grains.Connectors;
+using Broker.Testing.Processes;
 
 namespace Broker.Testing.Upstreams;
 
@@ -42,8 +43,6 @@ public sealed record NodeOidcProviderOptions
 public sealed partial class NodeOidcProvider : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan NpmTimeout = TimeSpan.FromMinutes(5);
-    private static readonly SemaphoreSlim InstallGate = new(1, 1);
 
     private readonly Process process;
     private readonly StringBuilder stdout = new();
@@ -78,7 +77,7 @@ public sealed partial class NodeOidcProvider : IAsyncDisposable
     public static async Task<NodeOidcProvider> StartAsync(NodeOidcProviderOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new NodeOidcProviderOptions();
-        await EnsureInstalledAsync(cancellationToken);
+        await NodeProject.EnsureInstalledAsync(ProjectDirectory, "oidc-provider", cancellationToken);
 
         var info = new ProcessStartInfo("node")
         {
@@ -265,97 +264,6 @@ public sealed partial class NodeOidcProvider : IAsyncDisposable
         }
 
         process.Dispose();
-    }
-
-    /// <summary>
-    /// Runs <c>npm ci</c> when node_modules is missing or holds another oidc-provider version than
-    /// package.json pins. A lock file serialises test processes; the semaphore, tests in this one.
-    /// </summary>
-    private static async Task EnsureInstalledAsync(CancellationToken cancellationToken)
-    {
-        if (IsInstalled())
-        {
-            return;
-        }
-
-        await InstallGate.WaitAsync(cancellationToken);
-        try
-        {
-            // One lock per checkout, outside it (nothing to ignore in git).
-            var checkout = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ProjectDirectory)))[..16];
-            var lockPath = Path.Combine(Path.GetTempPath(), $"broker-oidc-provider-{checkout}.lock");
-            using var fileLock = await AcquireFileLockAsync(lockPath, cancellationToken);
-            if (IsInstalled())
-            {
-                return;
-            }
-
-            var info = new ProcessStartInfo("npm")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = ProjectDirectory,
-            };
-            foreach (var arg in new[] { "ci", "--no-audit", "--no-fund" })
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            using var npm = new Process { StartInfo = info };
-            Start(npm);
-            var output = npm.StandardOutput.ReadToEndAsync(cancellationToken);
-            var errors = npm.StandardError.ReadToEndAsync(cancellationToken);
-            try
-            {
-                await npm.WaitForExitAsync(cancellationToken).WaitAsync(NpmTimeout, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                npm.Kill(entireProcessTree: true);
-                throw new InvalidOperationException($"npm ci in {ProjectDirectory} took longer than {NpmTimeout.TotalMinutes:0} min.");
-            }
-
-            if (npm.ExitCode != 0 || !IsInstalled())
-            {
-                throw new InvalidOperationException($"npm ci in {ProjectDirectory} failed with exit code {npm.ExitCode}.\nstdout:\n{await output}\nstderr:\n{await errors}");
-            }
-        }
-        finally
-        {
-            InstallGate.Release();
-        }
-    }
-
-    private static bool IsInstalled()
-    {
-        // npm writes node_modules/.package-lock.json when an install has finished.
-        var installed = Path.Combine(ProjectDirectory, "node_modules", "oidc-provider", "package.json");
-        if (!File.Exists(Path.Combine(ProjectDirectory, "node_modules", ".package-lock.json")) || !File.Exists(installed))
-        {
-            return false;
-        }
-
-        using var pinned = JsonDocument.Parse(File.ReadAllText(Path.Combine(ProjectDirectory, "package.json")));
-        using var actual = JsonDocument.Parse(File.ReadAllText(installed));
-        return pinned.RootElement.GetProperty("dependencies").GetProperty("oidc-provider").GetString()
-            == actual.RootElement.GetProperty("version").GetString();
-    }
-
-    private static async Task<FileStream> AcquireFileLockAsync(string path, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + NpmTimeout;
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
-            }
-        }
     }
 
     private static void Start(Process process)
