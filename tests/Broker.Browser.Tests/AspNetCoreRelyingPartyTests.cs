@@ -60,7 +60,7 @@ public sealed class AspNetCoreRelyingPartyTests : IAsyncLifetime
         registered.EnsureSuccessStatusCode();
         var secret = (await registered.Content.ReadFromJsonAsync<JsonObject>())!["clientSecret"]!.GetValue<string>();
         await using var app = await AspNetCoreRelyingParty.StartAsync(new Uri(_silo.BaseAddress, $"/t/{tenant}").ToString(), "aspnet", secret, rpPort);
-        var page = await _browser.NewPageAsync();
+        var page = await BrowserSetup.NewPageAsync(_browser);
 
         // Through the dev IdP: the chooser, the IdP's form, back in the app with the claims.
         await page.GotoAsync(app.Address.ToString());

@@ -17,11 +17,27 @@ internal static class BrowserSetup
         return SiloProcess.StartAsync(settings, "--urls", $"http://127.0.0.1:{port}");
     }
 
-    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
-        playwright.Chromium.LaunchAsync(new()
+    // What a page waits for at most (a navigation, an element, an expectation): generous, since a test asserts what
+    // happens, not how fast; a full run beside a build once took over 30 s (Playwright's default) for one redirect.
+    private const float PatienceMs = 120_000;
+
+    /// <summary>A page with the suite's patience for navigations and elements.</summary>
+    public static async Task<IPage> NewPageAsync(IBrowser browser, BrowserNewPageOptions? options = null)
+    {
+        var page = await browser.NewPageAsync(options);
+        page.SetDefaultTimeout(PatienceMs);
+        page.SetDefaultNavigationTimeout(PatienceMs);
+        return page;
+    }
+
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright)
+    {
+        Assertions.SetDefaultExpectTimeout(PatienceMs);
+        return playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = "/usr/bin/chromium",
             // Root in CI needs --no-sandbox; the rest keep Chromium off the (closed) network.
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
+    }
 }

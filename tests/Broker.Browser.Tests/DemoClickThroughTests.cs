@@ -31,7 +31,7 @@ public sealed class DemoClickThroughTests : IAsyncLifetime
     [Fact]
     public async Task A_person_signs_in_through_the_dev_idp_sees_the_session_refreshes_and_signs_out()
     {
-        var page = await _browser.NewPageAsync();
+        var page = await BrowserSetup.NewPageAsync(_browser);
         await page.GotoAsync(new Uri(_silo.BaseAddress, "/demo/").ToString());
         await Expect(page, "signed-out");
 
@@ -58,7 +58,7 @@ public sealed class DemoClickThroughTests : IAsyncLifetime
     [Fact]
     public async Task A_person_who_denies_at_the_dev_idp_needs_no_username_and_is_told_why_back_in_the_demo()
     {
-        var page = await _browser.NewPageAsync();
+        var page = await BrowserSetup.NewPageAsync(_browser);
         await page.GotoAsync(new Uri(_silo.BaseAddress, "/demo/").ToString());
         await page.ClickAsync("[data-testid=sign-in]");
         await page.WaitForURLAsync("**/dev-idp/**");

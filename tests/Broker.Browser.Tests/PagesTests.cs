@@ -108,7 +108,7 @@ public sealed class PagesTests : IAsyncLifetime
     /// <summary>Opens a page at a size, collecting console errors and failed requests from then on.</summary>
     private async Task<(IPage Page, List<string> Problems)> OpenAsync(int width, int height, string path)
     {
-        var page = await _browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = height } });
+        var page = await BrowserSetup.NewPageAsync(_browser, new() { ViewportSize = new() { Width = width, Height = height } });
         var problems = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") problems.Add($"console: {message.Text}"); };
         page.PageError += (_, error) => problems.Add($"page error: {error}");

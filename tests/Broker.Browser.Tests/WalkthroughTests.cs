@@ -74,7 +74,7 @@ public sealed partial class WalkthroughTests : IAsyncLifetime
         Assert.Contains(_output, l => KeyLine().IsMatch(l));
 
         // Step 3: the browser.
-        var page = await _browser.NewPageAsync();
+        var page = await BrowserSetup.NewPageAsync(_browser);
         await page.GotoAsync($"http://localhost:{_appPort}/");
         await page.ClickAsync("[data-testid=sign-in]");
         await page.WaitForURLAsync("**/dev-idp/**");
