@@ -43,6 +43,43 @@ public sealed class RateLimitTests(RateLimitTests.TinyBudget fixture) : IClassFi
     }
 
     [Fact]
+    public async Task The_providers_authorize_and_token_are_limited_per_client_ip()
+    {
+        var tenant = await api.CreateTenantAsync();
+        await api.PutDevConnectionAsync(tenant);
+        (await api.SendAsync(HttpMethod.Put, $"/api/tenants/{tenant.Id}/clients/app", tenant.ApiKey, new { redirectUris = new[] { "https://app.example/cb" } })).EnsureSuccessStatusCode();
+        var authorize = QueryHelpers.AddQueryString($"/t/{tenant.Id}/authorize", new Dictionary<string, string?>
+        {
+            ["client_id"] = "app", ["redirect_uri"] = "https://app.example/cb", ["response_type"] = "code", ["scope"] = "openid",
+        });
+
+        Assert.Equal(HttpStatusCode.Redirect, (await api.GetAsync(authorize, "10.5.0.1")).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await api.GetAsync(authorize, "10.5.0.1")).StatusCode);
+        using (var limited = await api.GetAsync(authorize, "10.5.0.1"))
+        {
+            await TestApi.AssertErrorPageAsync(limited, HttpStatusCode.TooManyRequests);
+            Assert.NotNull(limited.Headers.RetryAfter);
+        }
+        Assert.Equal(HttpStatusCode.Redirect, (await api.GetAsync(authorize, "10.5.0.2")).StatusCode);
+
+        async Task<HttpResponseMessage> Token(string ip)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/t/{tenant.Id}/token")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "authorization_code", ["code"] = new string('A', 43), ["client_id"] = "app" }),
+            };
+            request.Headers.Add("X-Forwarded-For", ip);
+            return await api.Http.SendAsync(request);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Token("10.5.0.3")).StatusCode); // no secret: invalid_client
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Token("10.5.0.3")).StatusCode);
+        using var limitedToken = await Token("10.5.0.3");
+        Assert.Equal(HttpStatusCode.TooManyRequests, limitedToken.StatusCode);
+        Assert.Equal("temporarily_unavailable", (await TestApi.ReadJsonAsync(limitedToken))["error"]!.GetValue<string>());
+        Assert.NotNull(limitedToken.Headers.RetryAfter);
+    }
+
+    [Fact]
     public async Task Callback_is_limited_before_the_state_is_looked_up()
     {
         var tenant = await api.CreateTenantAsync();

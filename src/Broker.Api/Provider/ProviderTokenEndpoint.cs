@@ -40,7 +40,7 @@ public static class ProviderTokenEndpoint
         if (permit is { IsAcquired: false })
         {
             http.Response.Headers.RetryAfter = Problems.RetryAfterSeconds(RateLimits.RetryAfter(permit));
-            return ProviderErrors.Error(http, "slow_down", "Too many token requests from this address; try again later.", StatusCodes.Status429TooManyRequests);
+            return ProviderErrors.Error(http, "temporarily_unavailable", "Too many token requests from this address; try again later.", StatusCodes.Status429TooManyRequests);
         }
         if (form.Keys.FirstOrDefault(k => form[k].Count > 1) is { } repeated)
             return ProviderErrors.Error(http, "invalid_request", $"{repeated} is given more than once.");
