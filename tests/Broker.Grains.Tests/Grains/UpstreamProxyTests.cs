@@ -9,9 +9,9 @@ namespace Broker.Grains.Tests.Grains;
 /// <summary>The session's upstream proxy against a real fake provider whose userinfo is the "API".</summary>
 public sealed class UpstreamProxyTests
 {
-    private static async Task<BrokerGrainsKit> StartAsync(bool withApi = true, bool wakeupsFollowClock = true)
+    private static async Task<BrokerGrainsKit> StartAsync(bool withApi = true, bool wakeupsFollowClock = true, TimeSpan? upstreamCallTimeout = null)
     {
-        var kit = await BrokerGrainsKit.StartAsync(wakeupsFollowClock: wakeupsFollowClock);
+        var kit = await BrokerGrainsKit.StartAsync(wakeupsFollowClock: wakeupsFollowClock, upstreamCallTimeout: upstreamCallTimeout);
         if (withApi)
             await kit.Grains.Tenant(kit.TenantId).PutConnectionAsync(
                 kit.Provider.OidcConnection() with { Id = BrokerGrainsKit.Connection, ApiBaseUrl = kit.Provider.Issuer + "/" });
@@ -88,7 +88,7 @@ public sealed class UpstreamProxyTests
     [Fact]
     public async Task Time_and_size_are_capped()
     {
-        await using var kit = await StartAsync();
+        await using var kit = await StartAsync(upstreamCallTimeout: TimeSpan.FromSeconds(2));
         var session = await kit.LoginAsync();
 
         kit.Provider.FailNext(FakeEndpoint.Userinfo, FakeFailure.Hang);

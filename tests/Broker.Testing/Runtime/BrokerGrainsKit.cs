@@ -65,13 +65,15 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
     /// <param name="wakeupsFollowClock">False: grain timers and reminders stay on a clock that never moves, while the
     /// grains' own clock (what they compare expiries with) moves as <see cref="Clock"/> does; for tests of what a call
     /// does when its work is due and nothing woke the session yet (a late timer, a reminder not yet delivered).</param>
+    /// <param name="upstreamCallTimeout">How long a proxied call may take (the tests of the cap set it short).</param>
     public static async Task<BrokerGrainsKit> StartAsync(
-        int silos = 1, Action<ISiloBuilder>? storage = null, Action<IServiceCollection>? services = null, bool wakeupsFollowClock = true)
+        int silos = 1, Action<ISiloBuilder>? storage = null, Action<IServiceCollection>? services = null, bool wakeupsFollowClock = true,
+        TimeSpan? upstreamCallTimeout = null)
     {
         // A real "now", so the fake's id_tokens pass validation; tests move it forward.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var provider = await FakeOidcProvider.StartAsync(clock);
-        var setup = new Setup(clock, provider, new EphemeralDataProtectionProvider(), new MemorySessionIndex(), new MemoryUserDirectory(), storage, services, wakeupsFollowClock,
+        var setup = new Setup(clock, provider, new EphemeralDataProtectionProvider(), new MemorySessionIndex(), new MemoryUserDirectory(), storage, services, wakeupsFollowClock, upstreamCallTimeout ?? Patience,
             "broker-" + Guid.NewGuid().ToString("N")[..8]);
         var kit = new BrokerGrainsKit(clock, provider, await setup.DeployAsync(silos), setup.Index) { _setup = setup };
         var tenant = kit.Grains.Tenant(kit.TenantId);
@@ -94,10 +96,15 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
         return other.Client;
     }
 
+    // How long a call to the fake provider may take before it counts as failed: long, since a test asserts what
+    // happens, not how fast, and a loaded run (three test runs and builds at once) took over 5 s for one code
+    // exchange. Tests of timeouts make their own hangs end by shorter bounds.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     /// <summary>What every cluster of one kit shares.</summary>
     private sealed record Setup(
         FakeTimeProvider Clock, FakeOidcProvider Provider, IDataProtectionProvider Keys, MemorySessionIndex Index, MemoryUserDirectory Users,
-        Action<ISiloBuilder>? Storage, Action<IServiceCollection>? Services, bool WakeupsFollowClock, string ServiceId)
+        Action<ISiloBuilder>? Storage, Action<IServiceCollection>? Services, bool WakeupsFollowClock, TimeSpan UpstreamCallTimeout, string ServiceId)
     {
         public async Task<InProcessTestCluster> DeployAsync(int silos)
         {
@@ -119,14 +126,14 @@ public sealed class BrokerGrainsKit : IAsyncDisposable
                 // One directory for every silo, as PostgreSQL's is; Memory's is per process.
                 host.Services.AddSingleton<IUserDirectory>(Users);
                 host.Services.AddBrokerGrains(
-                    new BrokerGrainOptions { PublicBaseUrl = new Uri("https://broker.example/"), UpstreamCallTimeout = TimeSpan.FromSeconds(2) },
+                    new BrokerGrainOptions { PublicBaseUrl = new Uri("https://broker.example/"), UpstreamCallTimeout = UpstreamCallTimeout },
                     new ConnectorOptions
                     {
                         AllowHttpUpstreams = true,
                         Http = new OutboundHttpOptions
                         {
-                            AttemptTimeout = TimeSpan.FromSeconds(5),
-                            TotalTimeout = TimeSpan.FromSeconds(10),
+                            AttemptTimeout = Patience,
+                            TotalTimeout = 2 * Patience,
                             BaseDelay = TimeSpan.FromMilliseconds(10),
                         },
                     });
