@@ -28,7 +28,7 @@ public sealed class BodyHardeningTests : IClassFixture<BodyHardeningTests.Kestre
 
         public BrokerTestHost Host { get; }
 
-        // The demo on too: it is on by default in Development, and its exchange reads a body.
+        // The demo on too: it is on by default in Development, and its routes are served beside the others.
         public KestrelFixture() => Host = BrokerTestHost.StartKestrel(s => s.AddSingleton<ILoggerProvider>(Errors),
             new Dictionary<string, string?> { ["Broker:Demo:Enabled"] = "true" });
 
@@ -47,7 +47,13 @@ public sealed class BodyHardeningTests : IClassFixture<BodyHardeningTests.Kestre
         ("POST", "/dev-idp/token"),
         ("POST", "/dev-idp/revoke"),
         ("POST", "/dev-idp/introspect"),
-        ("POST", "/demo/exchange"),
+        ("PUT", "/api/tenants/{t}/clients/c1"),
+        ("PATCH", "/api/tenants/{t}/users/usr_00000000000000000000000000000000"),
+        ("POST", "/api/tenants/{t}/sessions/{s}/links"),
+        ("POST", "/t/{t}/token"),
+        ("POST", "/t/{t}/revoke"),
+        ("POST", "/t/{t}/introspect"),
+        ("POST", "/t/{t}/userinfo"),
     ];
 
     /// <summary>Bodies, as (name, extra headers, bytes).</summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
@@ -7,15 +6,10 @@ namespace Broker.Api.Demo;
 /// <summary>The demo app's one page: sign in, see who you are and your token's expiry count down, refresh, sign out.</summary>
 internal static class DemoPage
 {
-    public static IResult Render(string returnUrl)
-    {
-        var loginUrl = WebUtility.HtmlEncode($"/t/{DemoTenant.TenantId}/login?return_to={Uri.EscapeDataString(returnUrl)}");
-        var html = Template.Replace("{{loginUrl}}", loginUrl, StringComparison.Ordinal);
-        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8);
-    }
+    public static IResult Render() => Results.Content(Template, "text/html; charset=utf-8", Encoding.UTF8);
 
-    // The state is made and checked in the browser (RFC 6749 §10.12): a code that comes back with a
-    // state this tab did not send is not redeemed.
+    // The sign-in is the back end's (/demo/signin and /demo/callback check state, issuer and nonce); the page
+    // shows what the back end reads from the broker, and an error the sign-in came back with.
     private const string Template = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>Demo app</title>
@@ -27,12 +21,12 @@ internal static class DemoPage
         button.secondary{background:#fff;color:#3b6ea5}img{border-radius:50%;vertical-align:middle}</style></head>
         <body>
         <h1>Demo app</h1>
-        <p class="muted">A tenant app played by the broker. It signs in through <code>/t/demo/login</code> with the development IdP.</p>
+        <p class="muted">A tenant app played by the broker. It signs in through the demo tenant's OpenID Provider (<code>/t/demo</code>) with the development IdP.</p>
         <p class="error" data-testid="error" hidden></p>
         <p class="notice" data-testid="signed-out-notice" hidden>You are signed out; the session ended and its tokens were revoked at the IdP.</p>
         <section data-testid="signed-out" hidden>
           <p>You are not signed in.</p>
-          <a class="button" data-testid="sign-in" href="{{loginUrl}}">Sign in</a>
+          <a class="button" data-testid="sign-in" href="/demo/signin">Sign in</a>
         </section>
         <section data-testid="signed-in" hidden>
           <p><img data-testid="user-avatar" alt="" width="48" height="48"> <strong data-testid="user-name"></strong></p>
@@ -95,16 +89,10 @@ internal static class DemoPage
 
         async function start() {
           const query = new URLSearchParams(location.search);
-          const sentState = sessionStorage.getItem("demo-state");
-          if (query.has("code") || query.has("error")) {
+          if (query.has("error")) {
             history.replaceState(null, "", location.pathname);
-            if (!sentState || query.get("state") !== sentState) showError("The sign-in came back with a state this page did not send; ignored.");
-            else if (query.has("error")) showError(`Sign-in failed: ${query.get("error")}` + (query.get("error_description") ? ` (${query.get("error_description")})` : ""));
-            else await call("POST", "/demo/exchange", { code: query.get("code") });
+            showError(`Sign-in failed: ${query.get("error")}` + (query.get("error_description") ? ` (${query.get("error_description")})` : ""));
           }
-          const state = crypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "");
-          sessionStorage.setItem("demo-state", state);
-          $("sign-in").href += "&state=" + state;
           if (sessionStorage.getItem("demo-signed-out")) {
             sessionStorage.removeItem("demo-signed-out");
             $("signed-out-notice").hidden = false;

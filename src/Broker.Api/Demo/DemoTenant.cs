@@ -1,4 +1,5 @@
 using Broker.Grains;
+using Broker.Grains.Clients;
 using Broker.Grains.Connectors;
 using Broker.Grains.Tenants;
 using Microsoft.Extensions.Hosting;
@@ -8,32 +9,39 @@ namespace Broker.Api.Demo;
 
 /// <summary>
 /// The <c>demo</c> tenant the demo app plays: created at start (or given a fresh API key when it
-/// survives from an earlier run on PostgreSQL), with the return URL <c>{PublicBaseUrl}/demo/</c> and a
-/// <c>dev</c> connection. The key lives only in this process's memory, as a real app's back end would keep it.
+/// survives from an earlier run on PostgreSQL), with the return URL <c>{PublicBaseUrl}/demo/</c>, a
+/// <c>dev</c> connection, and the app client <c>demo</c> of its OpenID Provider. The key and the client's
+/// secret live only in this process's memory, as a real app's back end would keep them.
 /// </summary>
 public sealed class DemoTenant(IGrainFactory grains, BrokerApiOptions options, ILogger<DemoTenant> logger) : IHostedService
 {
     public const string TenantId = "demo";
+    public const string ClientId = "demo";
     private readonly SemaphoreSlim gate = new(1, 1);
-    private string? apiKey;
+    private DemoCredentials? credentials;
 
     public string ReturnUrl => options.Url("demo/");
 
-    /// <summary>The demo tenant's API key, seeding first when that has not happened yet (or failed at start).</summary>
-    public async Task<string> ApiKeyAsync(CancellationToken cancellationToken)
+    /// <summary>Where the OpenID Provider sends the demo app's codes.</summary>
+    public string RedirectUri => options.Url("demo/callback");
+
+    /// <summary>The demo tenant's API key and app client secret, seeding first when that has not happened yet (or failed at start).</summary>
+    public async Task<DemoCredentials> CredentialsAsync(CancellationToken cancellationToken)
     {
-        if (apiKey is not null)
-            return apiKey;
+        if (credentials is not null)
+            return credentials;
         await gate.WaitAsync(cancellationToken);
         try
         {
-            return apiKey ??= await SeedAsync();
+            return credentials ??= await SeedAsync();
         }
         finally
         {
             gate.Release();
         }
     }
+
+    public async Task<string> ApiKeyAsync(CancellationToken cancellationToken) => (await CredentialsAsync(cancellationToken)).ApiKey;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -51,7 +59,7 @@ public sealed class DemoTenant(IGrainFactory grains, BrokerApiOptions options, I
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private async Task<string> SeedAsync()
+    private async Task<DemoCredentials> SeedAsync()
     {
         var tenant = grains.Tenant(TenantId);
         string? key;
@@ -69,6 +77,13 @@ public sealed class DemoTenant(IGrainFactory grains, BrokerApiOptions options, I
             key = (await tenant.CreateAsync("Demo app", [ReturnUrl])).ApiKey;
         }
         await tenant.PutConnectionAsync(new ConnectionConfig { Id = "dev", Type = ConnectionTypes.Dev, ClientId = "demo", ClientSecret = "demo-secret" });
-        return key ?? throw new InvalidOperationException("The demo tenant could not be created.");
+        // The demo app signs in through the tenant's OpenID Provider; a secret of an earlier run is replaced.
+        await tenant.PutClientAsync(new AppClient(ClientId, "Demo app", [RedirectUri], [ReturnUrl], AppClientAuthMethods.Post, [], OfflineAccess: false));
+        var secret = (await tenant.RotateClientSecretAsync(ClientId)).ClientSecret;
+        return key is not null && secret is not null
+            ? new DemoCredentials(key, secret)
+            : throw new InvalidOperationException("The demo tenant could not be created.");
     }
 }
+
+public sealed record DemoCredentials(string ApiKey, string ClientSecret);

@@ -108,15 +108,15 @@ public static class ProviderResourceEndpoints
 
     private static async Task<(string? Client, IFormCollection? Form, ContentHttpResult? Refused)> AuthenticateAsync(string tenant, HttpContext http, IGrainFactory grains)
     {
-        if (!http.Request.HasFormContentType)
-            return (null, null, ProviderErrors.Error(http, "invalid_request", "The body must be application/x-www-form-urlencoded."));
-        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var (form, unreadable) = await ProviderForms.ReadAsync(http);
+        if (unreadable is not null)
+            return (null, null, unreadable);
         if (!Ids.IsTenantOrConnection(tenant) || await grains.Tenant(tenant).GetAsync() is null)
             return (null, null, ProviderErrors.Error(http, "invalid_request", "No such tenant.", StatusCodes.Status404NotFound));
-        var auth = await ClientAuthentication.AuthenticateAsync(http.Request, form, grains.Tenant(tenant));
+        var auth = await ClientAuthentication.AuthenticateAsync(http.Request, form!, grains.Tenant(tenant));
         if (auth.Client is null)
             return (null, null, ProviderErrors.InvalidClient(http, auth.Error!, auth.TriedBasic));
-        if (form["token"].Count != 1)
+        if (form!["token"].Count != 1)
             return (null, null, ProviderErrors.Error(http, "invalid_request", "token is required, once."));
         return (auth.Client.Id, form, null);
     }

@@ -24,17 +24,9 @@ public static class ProviderTokenEndpoint
     public static async Task<ContentHttpResult> TokenAsync(string tenant, HttpContext http, IGrainFactory grains, RateLimits limits)
     {
         using var permit = limits.Acquire(http, RateLimitedRoute.Token);
-        if (!http.Request.HasFormContentType)
-            return ProviderErrors.Error(http, "invalid_request", "The body must be application/x-www-form-urlencoded.");
-        IFormCollection form;
-        try
-        {
-            form = await http.Request.ReadFormAsync(http.RequestAborted);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
-        {
-            return ProviderErrors.Error(http, "invalid_request", "The form body could not be read.");
-        }
+        var (form, refused) = await ProviderForms.ReadAsync(http);
+        if (refused is not null)
+            return refused;
         if (!Ids.IsTenantOrConnection(tenant) || await grains.Tenant(tenant).GetAsync() is not { } view)
             return ProviderErrors.Error(http, "invalid_request", "No such tenant.", StatusCodes.Status404NotFound);
         if (permit is { IsAcquired: false })
@@ -42,7 +34,7 @@ public static class ProviderTokenEndpoint
             http.Response.Headers.RetryAfter = Problems.RetryAfterSeconds(RateLimits.RetryAfter(permit));
             return ProviderErrors.Error(http, "temporarily_unavailable", "Too many token requests from this address; try again later.", StatusCodes.Status429TooManyRequests);
         }
-        if (form.Keys.FirstOrDefault(k => form[k].Count > 1) is { } repeated)
+        if (form!.Keys.FirstOrDefault(k => form[k].Count > 1) is { } repeated)
             return ProviderErrors.Error(http, "invalid_request", $"{repeated} is given more than once.");
 
         var auth = await ClientAuthentication.AuthenticateAsync(http.Request, form, grains.Tenant(tenant));
