@@ -135,6 +135,22 @@ public sealed class OpenIdProviderTests(HostFixture fixture) : IClassFixture<Hos
     }
 
     [Fact]
+    public async Task Deleting_the_user_kills_the_apps_tokens_and_the_next_sign_in_is_a_new_subject()
+    {
+        var (tenant, secret) = await TenantWithClientAsync(offlineAccess: true);
+        var tokens = await SignInAsync(tenant, secret, "ivy");
+        var access = tokens["access_token"]!.GetValue<string>();
+        var user = (await ValidateAsync(tenant, access, "at+jwt")).Subject;
+
+        (await api.SendAsync(HttpMethod.Delete, $"/api/tenants/{tenant.Id}/users/{user}", tenant.ApiKey)).EnsureSuccessStatusCode();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await UserinfoAsync(tenant, access)).Status);
+        Assert.Equal("invalid_grant", await TokenErrorAsync(tenant, Basic("portal", secret), new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens["refresh_token"]!.GetValue<string>() }));
+        var again = await SignInAsync(tenant, secret, "ivy");
+        Assert.NotEqual(user, (await ValidateAsync(tenant, again["access_token"]!.GetValue<string>(), "at+jwt")).Subject);
+    }
+
+    [Fact]
     public async Task A_public_client_signs_in_with_pkce_alone_and_gets_no_refresh_token_without_offline_access()
     {
         var tenant = await api.CreateTenantAsync();
