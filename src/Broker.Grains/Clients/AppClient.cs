@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Broker.Grains.Security;
 
 namespace Broker.Grains.Clients;
@@ -32,17 +30,8 @@ public static class AppClientAuthMethods
     public static readonly IReadOnlyList<string> All = [Basic, Post, None];
 }
 
-/// <summary>
-/// App client secrets: 256 random bits, shown once. Only a SHA-256 hash is stored (the secret's entropy makes
-/// a slow password hash pointless), compared in constant time.
-/// </summary>
+/// <summary>App client secrets: 256 random bits, shown once; the tenant keeps only their <see cref="SecretHash"/>.</summary>
 public static class AppClientSecrets
 {
     public static string New() => RandomIds.New();
-
-    public static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
-
-    public static bool Matches(string presented, string? storedHash) =>
-        storedHash is not null
-        && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(presented)), Encoding.ASCII.GetBytes(storedHash));
 }

@@ -47,7 +47,7 @@ public sealed class GrantGrain(
             return TokenOutcome.InvalidGrant("The refresh token is unknown.");
         if (state.State.Revoked)
             return TokenOutcome.InvalidGrant("The refresh token was revoked.");
-        if (!Matches(refreshSecret, state.State.RefreshHash))
+        if (!SecretHash.Matches(refreshSecret, state.State.RefreshHash))
         {
             // A refresh token already rotated away was presented: it was copied, so the whole grant goes (RFC 9700 §4.14.2).
             await RevokeAsync(tenant);
@@ -87,7 +87,7 @@ public sealed class GrantGrain(
         if (state.State.Offline)
         {
             var secret = RandomIds.New();
-            state.State.RefreshHash = Hash(secret);
+            state.State.RefreshHash = SecretHash.Of(secret);
             refreshToken = $"{Id}.{secret}";
         }
         try
@@ -150,8 +150,4 @@ public sealed class GrantGrain(
     private static string AtHash(string accessToken) =>
         Base64Url.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)).AsSpan(0, 16));
 
-    private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
-
-    private static bool Matches(string presented, string? storedHash) =>
-        storedHash is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(presented)), Encoding.ASCII.GetBytes(storedHash));
 }

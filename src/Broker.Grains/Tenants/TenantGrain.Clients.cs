@@ -1,4 +1,5 @@
 using Broker.Grains.Clients;
+using Broker.Grains.Security;
 
 namespace Broker.Grains.Tenants;
 
@@ -17,7 +18,7 @@ public sealed partial class TenantGrain
         var stored = State.Clients[client.Id] = new StoredAppClient
         {
             Client = client,
-            SecretHash = client.IsPublic ? null : secret is null ? known!.SecretHash : AppClientSecrets.Hash(secret),
+            SecretHash = client.IsPublic ? null : secret is null ? known!.SecretHash : SecretHash.Of(secret),
             CreatedAt = known?.CreatedAt ?? time.GetUtcNow(),
         };
         await WriteAsync();
@@ -47,13 +48,13 @@ public sealed partial class TenantGrain
         if (stored.Client.IsPublic)
             return new RotateSecretResult(RotateSecretOutcome.PublicClient);
         var secret = AppClientSecrets.New();
-        stored.SecretHash = AppClientSecrets.Hash(secret);
+        stored.SecretHash = SecretHash.Of(secret);
         await WriteAsync();
         return new RotateSecretResult(RotateSecretOutcome.Rotated, secret);
     }
 
     public Task<bool> CheckClientSecretAsync(string clientId, string secret) =>
-        Task.FromResult(IsActive && State.Clients.TryGetValue(clientId, out var stored) && AppClientSecrets.Matches(secret, stored.SecretHash));
+        Task.FromResult(IsActive && State.Clients.TryGetValue(clientId, out var stored) && SecretHash.Matches(secret, stored.SecretHash));
 
     private static AppClientView ClientView(StoredAppClient stored) => new(stored.Client, stored.SecretHash is not null, stored.CreatedAt);
 }
