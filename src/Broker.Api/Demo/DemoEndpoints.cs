@@ -31,7 +31,7 @@ public static class DemoEndpoints
     {
         var group = app.MapGroup("/demo").ExcludeFromDescription();
         group.MapGet("/", () => DemoPage.Render());
-        group.MapGet("/signin", SignIn);
+        group.MapGet("/signin", SignInAsync);
         group.MapGet("/callback", CallbackAsync);
         group.MapGet("/session", (HttpContext http, DemoTenant demo, IHttpClientFactory clients) =>
             CallBrokerAsync(http, demo, clients, HttpMethod.Get, ""));
@@ -42,8 +42,10 @@ public static class DemoEndpoints
     }
 
     /// <summary>Sends the browser to the OpenID Provider's /authorize, with this login's state, nonce and PKCE verifier in a cookie.</summary>
-    private static IResult SignIn(HttpContext http, DemoTenant demo)
+    private static async Task<IResult> SignInAsync(HttpContext http, DemoTenant demo)
     {
+        // The tenant and its app client exist first: a seeding that failed at start (a busy or unready silo) is done now.
+        await demo.CredentialsAsync(http.RequestAborted);
         var (state, nonce, verifier) = (RandomIds.New(), RandomIds.New(), Pkce.CreateVerifier());
         http.Response.Cookies.Append(LoginCookie, $"{state}.{nonce}.{verifier}", Cookie(http, TimeSpan.FromMinutes(10)));
         return Results.Redirect(QueryHelpers.AddQueryString($"/t/{DemoTenant.TenantId}/authorize", new Dictionary<string, string?>
