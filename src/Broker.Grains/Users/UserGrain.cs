@@ -31,7 +31,7 @@ public sealed class UserGrain(
         // it: the change is a merge, applied again on the state that won.
         await UpdateAsync(() =>
         {
-            var now = time.GetUtcNow();
+            var now = Now();
             if (!state.RecordExists)
                 state.State = new UserState { TenantId = signIn.Tenant.Id, TenantIncarnation = signIn.Tenant.Incarnation, CreatedAt = now };
             var identity = State.Identities.Find(i => i.Is(signIn.Identity));
@@ -190,6 +190,13 @@ public sealed class UserGrain(
                 await state.ReadStateAsync();
             }
         }
+    }
+
+    /// <summary>Now, to the microsecond: what PostgreSQL keeps, so the directory and the user grain show one time.</summary>
+    private DateTimeOffset Now()
+    {
+        var now = time.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % 10));
     }
 
     private bool IsUserOf(TenantRef tenant) =>
