@@ -30,7 +30,7 @@ public static class ProviderResourceEndpoints
         var token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
         if (!Ids.IsTenantOrConnection(tenant) || await grains.Tenant(tenant).GetAsync() is not { } view)
             return ProviderErrors.Error(http, "invalid_request", "No such tenant.", StatusCodes.Status404NotFound);
-        if (await ActiveGrantAsync(token, tenant, view.Ref, grains, options) is not ({ } grant, _)
+        if (await ActiveGrantAsync(token, tenant, view.Ref, grains, options) is not { } grant
             || await grains.Session(grant.SessionId).GetAsync(view.Ref) is not { Status: "active" } session)
         {
             http.Response.Headers.WWWAuthenticate = token is null ? "Bearer" : "Bearer error=\"invalid_token\"";
@@ -97,13 +97,13 @@ public static class ProviderResourceEndpoints
         return jwt?.TryGetPayloadValue<string>("gid", out var gid) == true && RandomIds.IsWellFormed(gid) ? gid : null;
     }
 
-    private static async Task<(GrantView?, string?)> ActiveGrantAsync(string? token, string tenant, Grains.Tenants.TenantRef life, IGrainFactory grains, BrokerGrainOptions options)
+    /// <summary>The grant of a valid, unexpired access token of this tenant, when the grant is still active.</summary>
+    private static async Task<GrantView?> ActiveGrantAsync(string? token, string tenant, Grains.Tenants.TenantRef life, IGrainFactory grains, BrokerGrainOptions options)
     {
         var jwt = await ProviderTokens.ReadAsync(token, tenant, "at+jwt", checkLifetime: true, grains, options);
         if (jwt is null || !jwt.TryGetPayloadValue<string>("gid", out var gid) || !RandomIds.IsWellFormed(gid))
-            return (null, null);
-        var grant = await grains.Grant(gid).GetAsync(life);
-        return grant is { Active: true } ? (grant, gid) : (null, null);
+            return null;
+        return await grains.Grant(gid).GetAsync(life) is { Active: true } grant ? grant : null;
     }
 
     private static async Task<(string? Client, IFormCollection? Form, ContentHttpResult? Refused)> AuthenticateAsync(string tenant, HttpContext http, IGrainFactory grains)
