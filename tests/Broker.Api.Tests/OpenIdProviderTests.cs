@@ -93,6 +93,10 @@ public sealed class OpenIdProviderTests(HostFixture fixture) : IClassFixture<Hos
         var id = await ValidateAsync(tenant, refreshed["id_token"]!.GetValue<string>(), "JWT");
         Assert.False(id.TryGetClaim("nonce", out _)); // a refresh is no authentication request
 
+        // Introspection tells the current refresh token from one rotated away, and uses neither.
+        Assert.False((await IntrospectAsync(tenant, secret, first))["active"]!.GetValue<bool>());
+        Assert.True((await IntrospectAsync(tenant, secret, second))["active"]!.GetValue<bool>());
+
         var reuse = await TokenErrorAsync(tenant, Basic("portal", secret), new() { ["grant_type"] = "refresh_token", ["refresh_token"] = first });
         Assert.Equal("invalid_grant", reuse);
         Assert.Equal("invalid_grant", await TokenErrorAsync(tenant, Basic("portal", secret), new() { ["grant_type"] = "refresh_token", ["refresh_token"] = second }));

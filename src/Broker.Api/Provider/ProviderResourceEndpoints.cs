@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Broker.Api.Provider;
 
@@ -50,51 +51,52 @@ public static class ProviderResourceEndpoints
         if (refused is not null)
             return refused;
         var view = (await grains.Tenant(tenant).GetAsync())!;
-        if (await GrantOfAsync(form!["token"].FirstOrDefault(), tenant, grains, options) is { } grantId
-            && await grains.Grant(grantId).GetAsync(view.Ref) is { } grant && grant.ClientId == client!)
-            await grains.Grant(grantId).RevokeAsync(view.Ref);
+        if (await ReadTokenAsync(form!["token"].FirstOrDefault(), tenant, checkLifetime: false, grains, options) is { } presented
+            && await grains.Grant(presented.GrantId).GetAsync(view.Ref) is { } grant && grant.ClientId == client!)
+            await grains.Grant(presented.GrantId).RevokeAsync(view.Ref);
         return ProviderErrors.Json(http, StatusCodes.Status200OK, []);
     }
 
+    /// <summary>Active: an unexpired access token, or the current refresh token, of this client's grant that is still
+    /// active (not revoked, its session not ended). A refresh token rotated away is inactive.</summary>
     public static async Task<ContentHttpResult> IntrospectAsync(string tenant, HttpContext http, IGrainFactory grains, BrokerGrainOptions options)
     {
         var (client, form, refused) = await AuthenticateAsync(tenant, http, grains);
         if (refused is not null)
             return refused;
         var view = (await grains.Tenant(tenant).GetAsync())!;
-        var token = form!["token"].FirstOrDefault();
-        var inactive = new JsonObject { ["active"] = false };
-        if (await GrantOfAsync(token, tenant, grains, options) is not { } grantId
-            || await grains.Grant(grantId).GetAsync(view.Ref) is not { Active: true } grant || grant.ClientId != client)
-            return ProviderErrors.Json(http, StatusCodes.Status200OK, inactive);
+        var presented = await ReadTokenAsync(form!["token"].FirstOrDefault(), tenant, checkLifetime: true, grains, options);
+        if (presented is null
+            || await grains.Grant(presented.GrantId).GetAsync(view.Ref) is not { Active: true } grant || grant.ClientId != client
+            || (presented.RefreshSecret is { } secret && !await grains.Grant(presented.GrantId).IsCurrentRefreshTokenAsync(view.Ref, secret)))
+            return ProviderErrors.Json(http, StatusCodes.Status200OK, new JsonObject { ["active"] = false });
         var body = new JsonObject
         {
             ["active"] = true, ["client_id"] = grant.ClientId, ["sub"] = grant.UserId, ["scope"] = string.Join(' ', grant.Scopes),
             ["iss"] = options.Issuer(tenant), ["sid"] = grant.SessionId,
         };
-        if (await ProviderTokens.ReadAsync(token, tenant, "at+jwt", checkLifetime: true, grains, options) is { } jwt)
+        if (presented.Access is { } jwt)
         {
             body["token_type"] = "Bearer";
             body["aud"] = grant.ClientId;
             body["exp"] = new DateTimeOffset(jwt.ValidTo).ToUnixTimeSeconds();
             body["iat"] = new DateTimeOffset(jwt.IssuedAt).ToUnixTimeSeconds();
         }
-        else if (token!.Contains('.') && token.Split('.').Length == 3)
-        {
-            return ProviderErrors.Json(http, StatusCodes.Status200OK, inactive); // an expired or foreign JWT
-        }
         return ProviderErrors.Json(http, StatusCodes.Status200OK, body);
     }
 
-    /// <summary>The grant of an access token (a valid JWT of this tenant: its <c>gid</c>) or of a refresh token (its prefix).</summary>
-    private static async Task<string?> GrantOfAsync(string? token, string tenant, IGrainFactory grains, BrokerGrainOptions options)
+    /// <summary>A token presented to revoke or introspect: a refresh token (<c>{grant}.{secret}</c>) or an access token (a
+    /// JWT of this tenant, read once, naming its grant as <c>gid</c>).</summary>
+    private sealed record PresentedToken(string GrantId, JsonWebToken? Access, string? RefreshSecret);
+
+    private static async Task<PresentedToken?> ReadTokenAsync(string? token, string tenant, bool checkLifetime, IGrainFactory grains, BrokerGrainOptions options)
     {
         if (token is null)
             return null;
         if (token.Split('.') is [var grantId, var secret] && RandomIds.IsWellFormed(grantId) && RandomIds.IsWellFormed(secret))
-            return grantId;
-        var jwt = await ProviderTokens.ReadAsync(token, tenant, "at+jwt", checkLifetime: false, grains, options);
-        return jwt?.TryGetPayloadValue<string>("gid", out var gid) == true && RandomIds.IsWellFormed(gid) ? gid : null;
+            return new PresentedToken(grantId, null, secret);
+        var jwt = await ProviderTokens.ReadAsync(token, tenant, "at+jwt", checkLifetime, grains, options);
+        return jwt?.TryGetPayloadValue<string>("gid", out var gid) == true && RandomIds.IsWellFormed(gid) ? new PresentedToken(gid, jwt, null) : null;
     }
 
     /// <summary>The grant of a valid, unexpired access token of this tenant, when the grant is still active.</summary>

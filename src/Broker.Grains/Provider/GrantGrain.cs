@@ -64,6 +64,9 @@ public sealed class GrantGrain(
         return new GrantView(active, grant.Request.ClientId, grant.UserId, grant.SessionId, Scopes(grant));
     }
 
+    public Task<bool> IsCurrentRefreshTokenAsync(TenantRef tenant, string refreshSecret) =>
+        Task.FromResult(state.State.Grant?.Tenant == tenant && !state.State.Revoked && SecretHash.Matches(refreshSecret, state.State.RefreshHash));
+
     public async Task RevokeAsync(TenantRef tenant)
     {
         if (state.State.Grant?.Tenant != tenant || state.State.Revoked)

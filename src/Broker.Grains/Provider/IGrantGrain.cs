@@ -20,5 +20,9 @@ public interface IGrantGrain : IGrainWithStringKey
     /// <summary>The grant as it stands: active while not revoked and its session is active. Null when unknown.</summary>
     Task<GrantView?> GetAsync(TenantRef tenant);
 
+    /// <summary>Whether <paramref name="refreshSecret"/> is the grant's current refresh token (one rotated away is not),
+    /// without using it or revoking anything: for introspection.</summary>
+    Task<bool> IsCurrentRefreshTokenAsync(TenantRef tenant, string refreshSecret);
+
     Task RevokeAsync(TenantRef tenant);
 }
