@@ -51,9 +51,7 @@ public static class LinkEndpoints
         var link = body.Value!;
         var tenantGrain = grains.Tenant(tenant);
         var returnUrls = (await tenantGrain.GetAsync())?.ReturnUrls ?? [];
-        var returnTo = link.ReturnTo is null
-            ? returnUrls.Count == 1 ? returnUrls[0] : null
-            : ReturnUrlPolicy.Match(link.ReturnTo, returnUrls)?.OriginalString;
+        var returnTo = ReturnUrlPolicy.Resolve(link.ReturnTo, returnUrls);
         if (returnTo is null)
             return Problems.Invalid("returnTo", link.ReturnTo is null
                 ? "is required when the tenant has more than one return URL."

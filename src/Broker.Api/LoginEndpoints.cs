@@ -49,7 +49,7 @@ public static class LoginEndpoints
         var tenantGrain = grains.Tenant(tenant);
         if (await tenantGrain.GetAsync() is not { } view)
             return NotFound(http, "There is no such application.");
-        if (ResolveReturnTo(return_to, view) is not { } returnTo)
+        if (ReturnUrlPolicy.Resolve(return_to, view.ReturnUrls) is not { } returnTo)
             return BadRequest(http, "The sign-in link has a return address this application has not registered.");
 
         var back = AppLink.For(view.DisplayName, [returnTo]);
@@ -143,7 +143,7 @@ public static class LoginEndpoints
         var tenantGrain = grains.Tenant(tenant);
         if (await tenantGrain.GetAsync() is not { } view)
             return NotFound(http, "There is no such application.");
-        if (ResolveReturnTo(return_to, view) is not { } returnTo)
+        if (ReturnUrlPolicy.Resolve(return_to, view.ReturnUrls) is not { } returnTo)
             return BadRequest(http, "The sign-out link has a return address this application has not registered.");
         if (connection is not null && await tenantGrain.GetConnectionAsync(connection) is null)
             return NotFound(http, "This application has no such sign-in method.", AppLink.For(view.DisplayName, [returnTo]));
@@ -156,13 +156,8 @@ public static class LoginEndpoints
         return Redirect(http, providerLogout?.AbsoluteUri ?? returnTo);
     }
 
-    /// <summary>return_to as given when it matches a registered URL; when left out, the tenant's only one.</summary>
-    private static string? ResolveReturnTo(string? returnTo, TenantView tenant) =>
-        returnTo is null
-            ? tenant.ReturnUrls.Count == 1 ? tenant.ReturnUrls[0] : null
-            : ReturnUrlPolicy.Match(returnTo, tenant.ReturnUrls)?.OriginalString;
-
-    private static RedirectHttpResult Redirect(HttpContext http, string url)
+    /// <summary>A redirect of the browser that may carry a code: kept out of caches and Referer headers.</summary>
+    internal static RedirectHttpResult Redirect(HttpContext http, string url)
     {
         // The URL may carry a hand-off code: keep it out of caches and Referer headers.
         http.Response.Headers.CacheControl = "no-store";

@@ -33,6 +33,12 @@ public static class ReturnUrlPolicy
     }
 
     /// <summary>Whether <paramref name="returnTo"/> could be a return URL at all, before any tenant is looked up.</summary>
+    /// <summary>return_to as given when it matches a registered URL; when left out, the only registered one (null otherwise).</summary>
+    public static string? Resolve(string? returnTo, IReadOnlyList<string> registered) =>
+        returnTo is null
+            ? registered.Count == 1 ? registered[0] : null
+            : Match(returnTo, registered)?.OriginalString;
+
     public static bool IsWellFormed(string? returnTo) => Parse(returnTo) is { } uri && !HasReservedParameter(uri);
 
     /// <summary>The return URL with the broker's parameters appended to its query.</summary>

@@ -56,7 +56,7 @@ public static class ProviderAuthorizeEndpoint
         // From here on the redirect URI is the app's own: errors go back to it (RFC 6749 §4.1.2.1).
         var issuer = options.Issuer(tenant);
         var state = One("state");
-        RedirectHttpResult Fail(string error, string description) => Redirect(http,
+        RedirectHttpResult Fail(string error, string description) => LoginEndpoints.Redirect(http,
             ReturnUrlPolicy.Append(redirectUri, ("error", error), ("error_description", description), ("state", state), ("iss", issuer)));
 
         if (Single.FirstOrDefault(n => query[n].Count > 1) is { } repeated)
@@ -108,7 +108,7 @@ public static class ProviderAuthorizeEndpoint
         switch (begun)
         {
             case BeginLoginResult.Redirect upstream:
-                return Redirect(http, upstream.AuthorizeUrl.AbsoluteUri);
+                return LoginEndpoints.Redirect(http, upstream.AuthorizeUrl.AbsoluteUri);
             case BeginLoginResult.Failed failed:
                 logs.CreateLogger("Broker.Api.Provider.Authorize").LogWarning("An authorize request of tenant {Tenant} could not begin at {Connection}: {Code} {Detail}",
                     tenant, connectionId, failed.Code, failed.Detail);
@@ -117,13 +117,6 @@ public static class ProviderAuthorizeEndpoint
             default:
                 return Fail("server_error", "The sign-in could not begin.");
         }
-    }
-
-    private static RedirectHttpResult Redirect(HttpContext http, string url)
-    {
-        http.Response.Headers.CacheControl = "no-store";
-        http.Response.Headers["Referrer-Policy"] = "no-referrer";
-        return TypedResults.Redirect(url);
     }
 
     private static ContentHttpResult Page(HttpContext http, int status, string message) =>
